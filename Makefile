@@ -1,0 +1,38 @@
+# The README's commands. Everything installs into .venv; nothing needs to be there already
+# but Python 3.11+ and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-pg lint init clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+init: $(STAMP)
+	$(BIN)/flask --app tracker init --demo
+
+# The local demo is served over plain http on 127.0.0.1, so the cookie cannot be Secure here.
+run: init
+	@echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl+C stops it)"
+	TRACKER_SESSION_COOKIE_SECURE=false $(BIN)/flask --app tracker run --host 127.0.0.1 --port $(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check tracker tests
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest -q
+
+# The same suite against PostgreSQL (TRACKER_TEST_DATABASE_URL names the server to use).
+test-pg: $(STAMP)
+	TRACKER_TEST_DATABASE_URL=$${TRACKER_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
+		$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

@@ -1,0 +1,102 @@
+"""KAP integration tracker: create_app() builds one configured app instance."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, redirect, url_for
+from flask.cli import NoAppException
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from tracker import access, db, errors, headers, limits
+from tracker.config import MIN_SECRET_LENGTH, PLACEHOLDER_SECRETS, Defaults
+from tracker.converters import IdConverter
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+csrf = CSRFProtect()
+
+
+class ConfigError(NoAppException):
+    """The configuration cannot be used. A NoAppException, so the flask CLI prints one line."""
+
+
+def template_folder() -> str:
+    """Installed wheels carry the templates inside the package; a checkout has them on top."""
+    installed = PACKAGE_DIR / "templates"
+    return str(installed if installed.is_dir() else PACKAGE_DIR.parent / "templates")
+
+
+def instance_path() -> str | None:
+    return os.environ.get("TRACKER_INSTANCE_PATH") or None
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Defaults, then instance/config.py, then TRACKER_* environment variables, then
+    test_config; then the database, login, blueprints, error pages and commands."""
+    app = Flask(
+        __name__,
+        instance_path=instance_path(),
+        instance_relative_config=True,
+        template_folder=template_folder(),
+    )
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("TRACKER")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    _finish_config(app)
+
+    app.url_map.converters["id"] = IdConverter
+    if app.config["PROXY_FIX_X_FOR"]:
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1, x_host=1
+        )
+
+    db.init_app(app)
+    from tracker.auth import passwords
+
+    passwords.init_app(app)
+    csrf.init_app(app)
+    access.init_app(app)
+    _register_blueprints(app)
+    limits.init_app(app)
+    errors.init_app(app)
+    headers.init_app(app)
+
+    from tracker import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _finish_config(app: Flask) -> None:
+    secret = app.config.get("SECRET_KEY")
+    if not (app.debug or app.testing):
+        if not secret or secret in PLACEHOLDER_SECRETS or len(secret) < MIN_SECRET_LENGTH:
+            raise ConfigError(
+                "SECRET_KEY is missing or too weak: run `flask --app tracker init` to write "
+                f"{Path(app.instance_path) / 'config.py'}, or set TRACKER_SECRET_KEY "
+                f"(at least {MIN_SECRET_LENGTH} random characters)."
+            )
+    elif not secret:
+        app.config["SECRET_KEY"] = os.urandom(32).hex()
+    if app.config["SESSION_COOKIE_SECURE"] is None:
+        app.config["SESSION_COOKIE_SECURE"] = not app.debug
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_LIFETIME_HOURS"])
+
+
+def _register_blueprints(app: Flask) -> None:
+    from tracker.account.views import bp as account_bp
+    from tracker.admin.views import bp as admin_bp
+    from tracker.auth.views import bp as auth_bp
+    from tracker.health import bp as health_bp
+    from tracker.patients.views import bp as patients_bp
+
+    for blueprint in (auth_bp, account_bp, admin_bp, patients_bp, health_bp):
+        app.register_blueprint(blueprint)
+    app.add_url_rule("/", "home", lambda: redirect(url_for("patients.index")))

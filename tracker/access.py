@@ -1,0 +1,83 @@
+"""Who may reach what: the login manager, deny-by-default, and record ownership."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, flash, redirect, request, url_for
+from flask_login import LoginManager, current_user
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.auth import sessions
+from tracker.auth.models import User
+from tracker.db import get_db
+from tracker.patients.models import Patient
+
+# The only endpoints an anonymous visitor may reach. Everything else requires login.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health.healthz"})
+# What an account that must change its password may still reach.
+PASSWORD_CHANGE_ENDPOINTS = frozenset({"account.change_password", "auth.logout", "static"})
+
+login_manager = LoginManager()
+login_manager.session_protection = "basic"
+
+
+@login_manager.user_loader
+def _load_user(token: str) -> User | None:
+    db = get_db()
+    user = sessions.resume(db, token)
+    if db.dirty:
+        db.commit()
+    return user
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    """Send anonymous visitors to the sign-in page, remembering a same-site GET destination."""
+    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    if request.endpoint != "patients.index":
+        flash("Please sign in to continue.", "info")
+    return redirect(url_for("auth.login", next=target if is_safe_next(target) else None))
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    app.before_request(_deny_by_default)
+
+
+def _deny_by_default():
+    """Refuse every endpoint that is not on the allow-list to anonymous visitors."""
+    endpoint = request.endpoint
+    if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
+        return None  # Unknown URLs fall through to the 404 handler.
+    if not current_user.is_authenticated:
+        return _unauthorized()
+    if current_user.must_change_password and endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+        return redirect(url_for("account.change_password"))
+    return None
+
+
+def require_admin() -> None:
+    if not (current_user.is_authenticated and current_user.is_admin):
+        abort(403)
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only same-site absolute paths are accepted as a post-login destination."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return False
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+def get_patient_or_404(db: Session, user: User, patient_id: int) -> Patient:
+    """Load a patient the user may see, or answer 404 (never 403: existence is not revealed)."""
+    patient = db.scalar(
+        select(Patient).where(Patient.id == patient_id, Patient.therapist_id == user.id)
+    )
+    if patient is None:
+        abort(404)
+    return patient

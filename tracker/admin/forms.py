@@ -1,0 +1,13 @@
+from wtforms import BooleanField, EmailField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length
+
+from tracker.forms import BaseForm
+
+
+class NewUserForm(BaseForm):
+    name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
+    email = EmailField(
+        "Email", validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)]
+    )
+    is_admin = BooleanField("Administrator (manages accounts)")
+    submit = SubmitField("Create account")

@@ -1,0 +1,41 @@
+from flask import current_app
+from wtforms import PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from tracker.forms import BaseForm
+
+
+class LoginForm(BaseForm):
+    email = StringField(
+        "Email",
+        validators=[DataRequired(), Length(max=254)],
+        render_kw={"autocomplete": "username", "autofocus": True},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    submit = SubmitField("Sign in")
+
+
+def password_policy(form, field):
+    """Length is what matters (NIST SP 800-63B): at least the configured minimum."""
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(field.data or "") < minimum:
+        raise ValidationError(f"Use at least {minimum} characters.")
+    if len(field.data) > 256:
+        raise ValidationError("Use at most 256 characters.")
+
+
+class NewPasswordMixin:
+    new_password = PasswordField(
+        "New password",
+        validators=[DataRequired(), password_policy],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[DataRequired(), EqualTo("new_password", message="The passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )

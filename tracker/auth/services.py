@@ -1,0 +1,74 @@
+"""Account rules: authentication, creation, password changes, enabling and disabling."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tracker.auth import passwords, sessions
+from tracker.auth.models import User
+from tracker.db import utcnow
+
+
+class AccountError(ValueError):
+    """A rule about accounts was broken; the message is safe to show."""
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def find_by_email(db: Session, email: str) -> User | None:
+    return db.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def authenticate(db: Session, email: str, password: str) -> User | None:
+    """The enabled account with this email and password, or None (same cost either way)."""
+    user = find_by_email(db, email)
+    ok = passwords.verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or user.is_disabled:
+        return None
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def create_user(
+    db: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    is_admin: bool = False,
+    must_change_password: bool = False,
+) -> User:
+    email = normalize_email(email)
+    if db.scalar(select(func.count()).select_from(User).where(User.email == email)):
+        raise AccountError("An account with this email already exists.")
+    user = User(
+        email=email,
+        name=name.strip(),
+        password_hash=passwords.hash_password(password),
+        is_admin=is_admin,
+        must_change_password=must_change_password,
+    )
+    db.add(user)
+    db.flush()
+    return user
+
+
+def set_password(db: Session, user: User, new_password: str, *, must_change: bool = False) -> None:
+    """Replace the password and end every login session of the account."""
+    user.password_hash = passwords.hash_password(new_password)
+    user.password_changed_at = utcnow()
+    user.must_change_password = must_change
+    sessions.end_all(db, user, "password_changed")
+
+
+def set_disabled(db: Session, actor: User, user: User, disabled: bool) -> None:
+    if user.id == actor.id and disabled:
+        raise AccountError("You cannot disable your own account.")
+    user.is_disabled = disabled
+    if disabled:
+        sessions.end_all(db, user, "disabled")

@@ -1,0 +1,117 @@
+"""Server-side login sessions.
+
+The signed Flask cookie carries only a random token. Its SHA-256 identifies a LoginSession
+row, which is what makes a cookie valid: ending the row (logout, disabled account, password
+change, idle or absolute timeout) makes every copy of the cookie useless at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app, request, session
+from flask_login import login_user
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from tracker.auth.models import LoginSession, User
+from tracker.db import utcnow
+
+# last_seen_at is written at most this often, so that most requests stay read-only.
+TOUCH_INTERVAL = timedelta(seconds=30)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _idle_limit() -> timedelta:
+    return timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+
+
+def start(db: Session, user: User) -> str:
+    """Create a login session for user and return its raw token (for the cookie only)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.add(
+        LoginSession(
+            user=user,
+            token_hash=_digest(token),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=current_app.config["SESSION_LIFETIME_HOURS"]),
+            remote_addr=(request.remote_addr or "")[:64] or None,
+        )
+    )
+    user.session_token = token
+    return token
+
+
+def sign_in(db: Session, user: User) -> None:
+    """Start a fresh login session for this browser: nothing from before the login survives,
+    and the cookie gets a new token (the caller commits)."""
+    session.clear()
+    start(db, user)
+    login_user(user)
+    session.permanent = True
+
+
+def resume(db: Session, token: str) -> User | None:
+    """The user behind a live session token, or None.
+
+    Ends a session found stale and refreshes last_seen_at; the caller commits."""
+    if not token or len(token) > 128:
+        return None
+    record = db.scalar(
+        select(LoginSession).where(
+            LoginSession.token_hash == _digest(token), LoginSession.ended_at.is_(None)
+        )
+    )
+    if record is None:
+        return None
+    now = utcnow()
+    reason = _expiry_reason(record, now)
+    user = db.get(User, record.user_id)
+    if reason is None and (user is None or user.is_disabled):
+        reason = "disabled"
+    if reason is not None:
+        _end(record, now, reason)
+        return None
+    if now - record.last_seen_at >= min(TOUCH_INTERVAL, _idle_limit() / 10):
+        record.last_seen_at = now
+    user.session_token = token
+    return user
+
+
+def _expiry_reason(record: LoginSession, now: datetime) -> str | None:
+    if now >= record.expires_at:
+        return "expired"
+    if now - record.last_seen_at >= _idle_limit():
+        return "idle"
+    return None
+
+
+def _end(record: LoginSession, now: datetime, reason: str) -> None:
+    record.ended_at = now
+    record.ended_reason = reason
+
+
+def end(db: Session, token: str | None, reason: str = "logout") -> None:
+    if token:
+        db.execute(
+            update(LoginSession)
+            .where(LoginSession.token_hash == _digest(token), LoginSession.ended_at.is_(None))
+            .values(ended_at=utcnow(), ended_reason=reason)
+        )
+
+
+def end_all(db: Session, user: User, reason: str) -> int:
+    """End every live session of a user; returns how many were ended."""
+    result = db.execute(
+        update(LoginSession)
+        .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), ended_reason=reason)
+    )
+    return result.rowcount

@@ -1,0 +1,48 @@
+"""Built-in defaults. Nothing here reads the environment: layering happens in create_app()."""
+
+from datetime import timedelta
+
+
+class Defaults:
+    # Secrets: none by default; `flask --app tracker init` writes instance/config.py with one.
+    SECRET_KEY = None
+
+    # Database: None means instance/tracker.sqlite3.
+    DATABASE_URL = None
+    SQLITE_BUSY_TIMEOUT_MS = 5000
+    SQL_ECHO = False
+
+    # Login sessions (server-side records; see tracker/auth/sessions.py).
+    SESSION_IDLE_MINUTES = 15
+    SESSION_LIFETIME_HOURS = 12
+    SESSION_COOKIE_NAME = "tracker_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = None  # None: Secure unless debug.
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+
+    # Password hashing (argon2id). The defaults are argon2-cffi's RFC 9106 "low memory" profile.
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536
+    ARGON2_PARALLELISM = 4
+    PASSWORD_MIN_LENGTH = 12
+
+    # Rate limits (Flask-Limiter). Use a redis:// URI when several app servers run.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = False
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per minute;20 per hour"
+    LOGIN_LIMIT_PER_ADDRESS = "20 per minute;200 per hour"
+
+    # Requests.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 512 * 1024
+    WTF_CSRF_TIME_LIMIT = None  # The token lives as long as the login session.
+    PROXY_FIX_X_FOR = 0  # Number of trusted reverse proxies setting X-Forwarded-For.
+
+    # Lists.
+    PATIENTS_PER_PAGE = 25
+
+
+# Values that must never be used as a real secret.
+PLACEHOLDER_SECRETS = frozenset({"", "dev", "change-me", "changeme", "secret", "replace-me"})
+MIN_SECRET_LENGTH = 32

@@ -1,0 +1,72 @@
+"""Error pages in the app's look. They reveal no internals, and every error rolls back."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+from flask import Flask, g, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: (
+        "Something in the request was not right",
+        "The form may have expired. Go back, reload the page and try again.",
+    ),
+    403: ("Not allowed", "Your account does not have access to this page."),
+    404: ("Not found", "There is nothing here, or it is not yours to see."),
+    405: ("Not allowed", "This address does not accept that kind of request."),
+    413: ("Too large", "What was sent is larger than this app accepts. Shorten it and try again."),
+    429: (
+        "Too many attempts",
+        "For your account's safety, please wait a minute before trying again.",
+    ),
+    500: (
+        "Something went wrong",
+        "The error has been logged without any patient details. Nothing was saved; "
+        "please try again.",
+    ),
+}
+
+
+def _rollback() -> None:
+    db = g.get("db")
+    if db is not None:
+        db.rollback()
+
+
+def render_error(code: int):
+    title, message = MESSAGES.get(code, MESSAGES[500])
+    return render_template("errors/error.html", code=code, title=title, message=message), code
+
+
+def _handle_http(error: HTTPException):
+    _rollback()
+    if error.code is None or error.code < 400:
+        return error
+    return render_error(error.code)
+
+
+def _handle_csrf(_error: CSRFError):
+    _rollback()
+    return render_error(400)
+
+
+def _handle_unexpected(error: Exception):
+    _rollback()
+    # The type and where it happened, never the message: messages can contain submitted text.
+    frames = traceback.extract_tb(error.__traceback__)[-5:]
+    where = " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in reversed(frames))
+    log.error("unhandled %s at %s", type(error).__name__, where)
+    return render_error(500)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, _handle_csrf)
+    app.register_error_handler(HTTPException, _handle_http)
+    if not app.debug:
+        app.register_error_handler(InternalServerError, _handle_unexpected)
+        app.register_error_handler(Exception, _handle_unexpected)

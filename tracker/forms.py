@@ -1,0 +1,29 @@
+"""Form base class and shared field helpers."""
+
+from __future__ import annotations
+
+import re
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField
+
+# C0 control characters other than tab, newline and carriage return; PostgreSQL refuses NUL.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(value):
+    """Strip surrounding white space and control characters nobody types on purpose."""
+    if isinstance(value, str):
+        return _CONTROL_CHARS.sub("", value).strip()
+    return value
+
+
+class BaseForm(FlaskForm):
+    """Every form: CSRF-protected, text inputs cleaned before validation."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            filters = tuple(unbound_field.kwargs.get("filters", ()))
+            if not issubclass(unbound_field.field_class, PasswordField):
+                filters = (clean_text, *filters)
+            return unbound_field.bind(form=form, filters=filters, **options)

@@ -1,0 +1,1 @@
+"""Patients: list, create, edit, archive."""

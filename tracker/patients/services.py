@@ -1,0 +1,96 @@
+"""Patient rules and queries. Every query is scoped to the acting therapist."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tracker.auth.models import User
+from tracker.db import utcnow
+from tracker.patients.models import Patient
+
+PATIENT_FIELDS = (
+    "display_name",
+    "preferred_name",
+    "pronouns",
+    "date_of_birth",
+    "record_number",
+    "weight_kg",
+    "treatment_intentions",
+)
+
+
+@dataclass(frozen=True)
+class PatientPage:
+    items: list[Patient]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def _name_key(display_name: str, preferred_name: str | None) -> str:
+    return " ".join(filter(None, (display_name, preferred_name))).casefold()
+
+
+def list_patients(
+    db: Session,
+    user: User,
+    *,
+    query: str = "",
+    status: str = "active",
+    page: int = 1,
+    per_page: int = 25,
+) -> PatientPage:
+    conditions = [Patient.therapist_id == user.id, Patient.status == status]
+    if query:
+        conditions.append(Patient.name_key.contains(query.casefold(), autoescape=True))
+    total = db.scalar(select(func.count()).select_from(Patient).where(*conditions)) or 0
+    last_page = max(1, -(-total // per_page))
+    page = min(max(page, 1), last_page)
+    items = db.scalars(
+        select(Patient)
+        .where(*conditions)
+        .order_by(Patient.display_name, Patient.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return PatientPage(list(items), total, page, per_page)
+
+
+def create_patient(db: Session, therapist: User, data: dict) -> Patient:
+    patient = Patient(therapist_id=therapist.id, status="active")
+    _apply(patient, data)
+    db.add(patient)
+    db.flush()
+    return patient
+
+
+def update_patient(db: Session, patient: Patient, data: dict) -> None:
+    _apply(patient, data)
+    db.flush()
+
+
+def _apply(patient: Patient, data: dict) -> None:
+    for name in PATIENT_FIELDS:
+        setattr(patient, name, data[name])
+    patient.name_key = _name_key(patient.display_name, patient.preferred_name)
+
+
+def set_archived(db: Session, patient: Patient, archived: bool) -> None:
+    patient.status = "archived" if archived else "active"
+    patient.archived_at = utcnow() if archived else None
+    db.flush()

@@ -1,0 +1,89 @@
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from tracker.access import get_patient_or_404
+from tracker.db import get_db
+from tracker.patients import services
+from tracker.patients.forms import PatientForm
+from tracker.patients.models import PATIENT_STATUSES
+
+bp = Blueprint("patients", __name__, url_prefix="/patients")
+
+MAX_QUERY_LENGTH = 100
+MAX_PAGE = 100_000
+
+
+def _page_arg() -> int:
+    raw = request.args.get("page", "1")
+    return min(int(raw), MAX_PAGE) if raw.isdigit() and len(raw) < 7 else 1
+
+
+@bp.route("/")
+def index():
+    status = request.args.get("status", "active")
+    if status not in PATIENT_STATUSES:
+        status = "active"
+    query = request.args.get("q", "").strip()[:MAX_QUERY_LENGTH]
+    listing = services.list_patients(
+        get_db(),
+        current_user,
+        query=query,
+        status=status,
+        page=_page_arg(),
+        per_page=current_app.config["PATIENTS_PER_PAGE"],
+    )
+    return render_template("patients/index.html", listing=listing, query=query, status=status)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    form = PatientForm()
+    if form.validate_on_submit():
+        db = get_db()
+        patient = services.create_patient(db, current_user, form.patient_data())
+        db.commit()
+        flash("Patient created.", "success")
+        return redirect(url_for("patients.show", patient_id=patient.id))
+    return render_template("patients/form.html", form=form, patient=None)
+
+
+@bp.route("/<id:patient_id>")
+def show(patient_id: int):
+    patient = get_patient_or_404(get_db(), current_user, patient_id)
+    return render_template("patients/show.html", patient=patient)
+
+
+@bp.route("/<id:patient_id>/edit", methods=["GET", "POST"])
+def edit(patient_id: int):
+    db = get_db()
+    patient = get_patient_or_404(db, current_user, patient_id)
+    form = PatientForm(
+        data=None
+        if request.method == "POST"
+        else {name: getattr(patient, name) for name in services.PATIENT_FIELDS}
+    )
+    if form.validate_on_submit():
+        services.update_patient(db, patient, form.patient_data())
+        db.commit()
+        flash("Changes saved.", "success")
+        return redirect(url_for("patients.show", patient_id=patient.id))
+    return render_template("patients/form.html", form=form, patient=patient)
+
+
+@bp.route("/<id:patient_id>/archive", methods=["POST"])
+def archive(patient_id: int):
+    return _set_archived(patient_id, True)
+
+
+@bp.route("/<id:patient_id>/restore", methods=["POST"])
+def restore(patient_id: int):
+    return _set_archived(patient_id, False)
+
+
+def _set_archived(patient_id: int, archived: bool):
+    db = get_db()
+    patient = get_patient_or_404(db, current_user, patient_id)
+    services.set_archived(db, patient, archived)
+    db.commit()
+    flash("Patient archived." if archived else "Patient restored to the active list.", "success")
+    return redirect(url_for("patients.show", patient_id=patient.id))
