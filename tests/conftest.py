@@ -20,6 +20,7 @@ from tracker import create_app, migrate
 from tracker.auth import services as accounts
 from tracker.db import Base, get_db, make_engine
 from tracker.models import User
+from tracker.patients import services as patient_services
 
 TEST_PASSWORD = "correct horse battery staple"
 CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
@@ -35,8 +36,10 @@ def _postgres_database(url: str):
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as error:  # noqa: BLE001
-        pytest.exit(f"TRACKER_TEST_DATABASE_URL is set but unusable: {type(error).__name__}: "
-                    f"{error}", returncode=3)
+        pytest.exit(
+            f"TRACKER_TEST_DATABASE_URL is set but unusable: {type(error).__name__}: {error}",
+            returncode=3,
+        )
 
     def drop():
         with admin.connect() as connection:
@@ -70,6 +73,7 @@ def app_config(database_url, tmp_path):
         "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
         "DATABASE_URL": database_url,
         "SESSION_COOKIE_SECURE": False,
+        "RAISE_ON_LAZY_LOAD": True,
         # Cheap hashing in tests only.
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 1024,
@@ -113,21 +117,39 @@ def csrf_token(client, path: str) -> str:
     return match.group(1)
 
 
-def post_form(client, path: str, data: dict | None = None, *, form_path: str | None = None,
-              **kwargs):
+def post_form(
+    client, path: str, data: dict | None = None, *, form_path: str | None = None, **kwargs
+):
     """POST like a browser: with the CSRF token from the page that holds the form."""
     payload = {"csrf_token": csrf_token(client, form_path or path), **(data or {})}
     return client.post(path, data=payload, **kwargs)
 
 
+def add_patient(app, owner, display_name="Maya Okafor", *, archived=False, **fields) -> int:
+    """Create a patient directly through the service; returns its id."""
+    data = {
+        **dict.fromkeys(patient_services.PATIENT_FIELDS),
+        "treatment_intentions": "",
+        **fields,
+        "display_name": display_name,
+    }
+    with app.app_context():
+        db = get_db()
+        patient = patient_services.create_patient(db, db.get(User, owner.id), data)
+        if archived:
+            patient_services.set_archived(db, patient, True)
+        db.commit()
+        return patient.id
+
+
 @pytest.fixture
 def make_user(app):
-    def make(email="therapist@example.org", name="Test Therapist", password=TEST_PASSWORD,
-             **options) -> User:
+    def make(
+        email="therapist@example.org", name="Test Therapist", password=TEST_PASSWORD, **options
+    ) -> User:
         with app.app_context():
             db = get_db()
-            user = accounts.create_user(db, email=email, name=name, password=password,
-                                        **options)
+            user = accounts.create_user(db, email=email, name=name, password=password, **options)
             db.commit()
             return user
 

@@ -20,8 +20,9 @@ def test_password_is_stored_as_argon2id(app, therapist):
 
 
 def test_login_with_valid_credentials_reaches_patients(client, therapist):
-    response = post_form(client, "/login", {"email": "Therapist@Example.org ",
-                                            "password": TEST_PASSWORD})
+    response = post_form(
+        client, "/login", {"email": "Therapist@Example.org ", "password": TEST_PASSWORD}
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/patients/"
     assert client.get("/patients/").status_code == 200
@@ -84,9 +85,11 @@ def test_next_accepts_same_site_paths_only(client, therapist):
     ]:
         fresh = client.application.test_client()
         token = csrf_token(fresh, "/login")
-        response = fresh.post("/login", query_string={"next": target},
-                              data={"csrf_token": token, "email": therapist.email,
-                                    "password": TEST_PASSWORD})
+        response = fresh.post(
+            "/login",
+            query_string={"next": target},
+            data={"csrf_token": token, "email": therapist.email, "password": TEST_PASSWORD},
+        )
         assert response.headers["Location"] == expected, target
 
 
@@ -152,8 +155,11 @@ def test_idle_timeout_is_configurable(app_config, make_user, login_as, app):
 def test_absolute_lifetime_ends_an_active_session(app, therapist_client):
     with app.app_context():
         record = get_db().scalar(select(LoginSession))
-        assert timedelta(hours=11, minutes=59) < record.expires_at - record.created_at <= (
-            timedelta(hours=12))
+        assert (
+            timedelta(hours=11, minutes=59)
+            < record.expires_at - record.created_at
+            <= (timedelta(hours=12))
+        )
         db = get_db()
         db.execute(update(LoginSession).values(expires_at=utcnow() - timedelta(seconds=1)))
         db.commit()
@@ -164,9 +170,15 @@ def test_changing_the_password_ends_every_other_session(app, login_as, therapist
     here = login_as(therapist)
     elsewhere = login_as(therapist)
     old_cookie = session_cookie(here)
-    response = post_form(here, "/account/password", {
-        "current_password": TEST_PASSWORD, "new_password": "a brand new passphrase",
-        "confirm": "a brand new passphrase"})
+    response = post_form(
+        here,
+        "/account/password",
+        {
+            "current_password": TEST_PASSWORD,
+            "new_password": "a brand new passphrase",
+            "confirm": "a brand new passphrase",
+        },
+    )
     assert response.status_code == 302
     assert here.get("/patients/").status_code == 200
     assert elsewhere.get("/patients/").status_code == 302
@@ -174,24 +186,41 @@ def test_changing_the_password_ends_every_other_session(app, login_as, therapist
     replay.set_cookie("tracker_session", old_cookie)
     assert replay.get("/patients/").status_code == 302
     fresh = app.test_client()
-    assert post_form(fresh, "/login", {"email": therapist.email,
-                                       "password": TEST_PASSWORD}).status_code == 401
-    assert post_form(fresh, "/login", {"email": therapist.email,
-                                       "password": "a brand new passphrase"}).status_code == 302
+    assert (
+        post_form(
+            fresh, "/login", {"email": therapist.email, "password": TEST_PASSWORD}
+        ).status_code
+        == 401
+    )
+    assert (
+        post_form(
+            fresh, "/login", {"email": therapist.email, "password": "a brand new passphrase"}
+        ).status_code
+        == 302
+    )
 
 
 def test_changing_the_password_requires_the_current_one(therapist_client):
-    response = post_form(therapist_client, "/account/password", {
-        "current_password": "not my password", "new_password": "a brand new passphrase",
-        "confirm": "a brand new passphrase"})
+    response = post_form(
+        therapist_client,
+        "/account/password",
+        {
+            "current_password": "not my password",
+            "new_password": "a brand new passphrase",
+            "confirm": "a brand new passphrase",
+        },
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "This is not your current password." in page
 
 
 def test_new_password_must_be_long_and_confirmed(therapist_client):
-    response = post_form(therapist_client, "/account/password", {
-        "current_password": TEST_PASSWORD, "new_password": "short", "confirm": "different"})
+    response = post_form(
+        therapist_client,
+        "/account/password",
+        {"current_password": TEST_PASSWORD, "new_password": "short", "confirm": "different"},
+    )
     page = response.get_data(as_text=True)
     assert "Use at least 12 characters." in page
     assert "The passwords differ." in page
@@ -203,19 +232,23 @@ def test_disabled_account_cannot_log_in(client, make_user):
         db = get_db()
         db.get(User, user.id).is_disabled = True
         db.commit()
-    response = post_form(client, "/login", {"email": "gone@example.org",
-                                            "password": TEST_PASSWORD})
+    response = post_form(client, "/login", {"email": "gone@example.org", "password": TEST_PASSWORD})
     assert response.status_code == 401
 
 
 def test_login_is_rate_limited_per_account(app, client, therapist):
     for _ in range(5):
-        assert post_form(client, "/login", {"email": therapist.email,
-                                            "password": "wrong"}).status_code == 401
+        assert (
+            post_form(client, "/login", {"email": therapist.email, "password": "wrong"}).status_code
+            == 401
+        )
     other_address = app.test_client()
-    response = post_form(other_address, "/login",
-                         {"email": therapist.email, "password": TEST_PASSWORD},
-                         environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    response = post_form(
+        other_address,
+        "/login",
+        {"email": therapist.email, "password": TEST_PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+    )
     assert response.status_code == 429
     assert "Too many attempts" in response.get_data(as_text=True)
 
@@ -223,15 +256,19 @@ def test_login_is_rate_limited_per_account(app, client, therapist):
 def test_login_is_rate_limited_per_address(app, client, make_user):
     app.config["LOGIN_LIMIT_PER_ADDRESS"] = "3 per minute"
     for number in range(3):
-        response = post_form(client, "/login", {"email": f"user{number}@example.org",
-                                                "password": "wrong"})
+        response = post_form(
+            client, "/login", {"email": f"user{number}@example.org", "password": "wrong"}
+        )
         assert response.status_code == 401
     response = post_form(client, "/login", {"email": "user9@example.org", "password": "wrong"})
     assert response.status_code == 429
     # Another address is not affected.
-    response = post_form(app.test_client(), "/login",
-                         {"email": "user9@example.org", "password": "wrong"},
-                         environ_base={"REMOTE_ADDR": "10.0.0.7"})
+    response = post_form(
+        app.test_client(),
+        "/login",
+        {"email": "user9@example.org", "password": "wrong"},
+        environ_base={"REMOTE_ADDR": "10.0.0.7"},
+    )
     assert response.status_code == 401
 
 

@@ -103,12 +103,14 @@ def test_create_user_prompts_for_a_hidden_password(runner, app, login_as):
 
 
 def test_create_user_refuses_short_passwords_and_duplicates(runner, app, therapist):
-    short = runner.invoke(args=["create-user", "--email", "x@example.org", "--name", "X"],
-                          input="short\nshort\n")
+    short = runner.invoke(
+        args=["create-user", "--email", "x@example.org", "--name", "X"], input="short\nshort\n"
+    )
     assert short.exit_code != 0 and "at least 12" in short.output
     duplicate = runner.invoke(
         args=["create-user", "--email", therapist.email, "--name", "Again"],
-        input="a long enough password\na long enough password\n")
+        input="a long enough password\na long enough password\n",
+    )
     assert duplicate.exit_code != 0 and "already exists" in duplicate.output
     assert count(app, User) == 1
 
@@ -126,7 +128,11 @@ def test_flask_cli_explains_a_missing_secret_in_one_line(tmp_path):
     env["TRACKER_INSTANCE_PATH"] = str(tmp_path / "empty")
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "tracker", "seed-demo"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode != 0
     assert "SECRET_KEY is missing" in result.stderr

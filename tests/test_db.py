@@ -12,7 +12,6 @@ from tracker import migrate
 from tracker.db import Base, make_engine
 
 
-
 @pytest.fixture
 def sqlite_url(tmp_path):
     """SQLite behaviour is tested on its own file, also in the PostgreSQL leg."""
@@ -56,8 +55,10 @@ def _read_then_write(url: str, worker: int, rounds: int, queue) -> None:
             with engine.begin() as connection:
                 connection.execute(text("SELECT count(*) FROM lock_probe")).scalar()
                 time.sleep(0.002)  # Widen the window in which the other process writes.
-                connection.execute(text("INSERT INTO lock_probe (worker, n) VALUES (:w, :n)"),
-                                   {"w": worker, "n": number})
+                connection.execute(
+                    text("INSERT INTO lock_probe (worker, n) VALUES (:w, :n)"),
+                    {"w": worker, "n": number},
+                )
         except Exception:  # noqa: BLE001
             errors += 1
     engine.dispose()
@@ -73,8 +74,10 @@ def test_two_processes_writing_never_deadlock(sqlite_url):
         context = multiprocessing.get_context("spawn")
         queue = context.Queue()
         rounds = 100
-        workers = [context.Process(target=_read_then_write, args=(database_url, w, rounds, queue))
-                   for w in range(2)]
+        workers = [
+            context.Process(target=_read_then_write, args=(database_url, w, rounds, queue))
+            for w in range(2)
+        ]
         for process in workers:
             process.start()
         for process in workers:
@@ -101,9 +104,22 @@ def test_migrations_downgrade_and_upgrade_again(sqlite_url):
     migrate.downgrade(engine, "base")
     with engine.connect() as connection:
         tables = connection.execute(
-            select(func.count()).select_from(text("sqlite_master")).where(
-                text("type = 'table' AND name NOT LIKE 'alembic%'"))).scalar()
+            select(func.count())
+            .select_from(text("sqlite_master"))
+            .where(text("type = 'table' AND name NOT LIKE 'alembic%'"))
+        ).scalar()
     assert tables == 0
     migrate.upgrade(engine)
     assert migrate.current_revision(engine) == migrate.head_revision()
     engine.dispose()
+
+
+def test_lazy_loading_raises_in_tests(db, make_user):
+    from sqlalchemy.exc import InvalidRequestError
+
+    from tracker.models import User
+
+    user_id = make_user().id
+    user = db.get(User, user_id)
+    with pytest.raises(InvalidRequestError):
+        _ = user.patients

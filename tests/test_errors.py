@@ -22,8 +22,11 @@ def test_missing_csrf_token_is_a_400(therapist_client):
 
 
 def test_oversized_request_is_a_413(therapist_client):
-    response = post_form(therapist_client, "/patients/new",
-                         {"display_name": "Big", "treatment_intentions": "x" * (2 * 1024 * 1024)})
+    response = post_form(
+        therapist_client,
+        "/patients/new",
+        {"display_name": "Big", "treatment_intentions": "x" * (2 * 1024 * 1024)},
+    )
     assert response.status_code == 413
     assert "Too large" in response.get_data(as_text=True)
 
@@ -43,8 +46,9 @@ def failing_app(app_config, tmp_path, monkeypatch):
     return application
 
 
-def test_unexpected_error_is_a_generic_500_without_clinical_text(failing_app, make_user,
-                                                                 login_as, caplog):
+def test_unexpected_error_is_a_generic_500_without_clinical_text(
+    failing_app, make_user, login_as, caplog
+):
     # The route is not on the allow-list, so the request must be signed in.
     client = login_as(make_user(), client=failing_app.test_client())
     with caplog.at_level(logging.ERROR):
@@ -93,8 +97,9 @@ def test_healthz_reports_the_database(client):
 
 def test_healthz_reports_an_unreachable_database(app_config, tmp_path, monkeypatch):
     monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path / "instance"))
-    broken = create_app(dict(app_config,
-                             DATABASE_URL=f"sqlite:///{tmp_path}/missing/dir/db.sqlite3"))
+    broken = create_app(
+        dict(app_config, DATABASE_URL=f"sqlite:///{tmp_path}/missing/dir/db.sqlite3")
+    )
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "error", "database": "unavailable"}

@@ -23,8 +23,20 @@ def installed(tmp_path_factory):
     """A fresh virtual environment outside the checkout with the built wheel installed.
     Dependencies come from the test environment (a .pth line), so no network is needed."""
     work = tmp_path_factory.mktemp("pkg")
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(work / "dist"), str(ROOT)])
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(work / "dist"),
+            str(ROOT),
+        ]
+    )
     wheel = next((work / "dist").glob("kap_tracker-*.whl"))
     venv = work / "venv"
     run([sys.executable, "-m", "venv", str(venv)])
@@ -39,11 +51,20 @@ def installed(tmp_path_factory):
 
 def test_wheel_contains_templates_static_and_migrations(installed):
     python, work, env = installed
-    listing = run([python, "-c", (
-        "import tracker, pathlib; p = pathlib.Path(tracker.__file__).parent; "
-        "print(p); print(int((p / 'templates' / 'base.html').is_file())); "
-        "print(int((p / 'static' / 'css' / 'app.css').is_file())); "
-        "print(len(list((p / 'migrations' / 'versions').glob('*.py'))))")], cwd=work, env=env)
+    listing = run(
+        [
+            python,
+            "-c",
+            (
+                "import tracker, pathlib; p = pathlib.Path(tracker.__file__).parent; "
+                "print(p); print(int((p / 'templates' / 'base.html').is_file())); "
+                "print(int((p / 'static' / 'css' / 'app.css').is_file())); "
+                "print(len(list((p / 'migrations' / 'versions').glob('*.py'))))"
+            ),
+        ],
+        cwd=work,
+        env=env,
+    )
     package, templates, static, migrations = listing.stdout.split()
     assert str(ROOT) not in package and "site-packages" in package
     assert (templates, static) == ("1", "1") and int(migrations) >= 1
@@ -53,13 +74,22 @@ def test_installed_app_initialises_and_serves_the_login_page(installed):
     python, work, env = installed
     init = run([python, "-m", "flask", "--app", "tracker", "init"], cwd=work, env=env)
     assert "rivera@demo.kap" in init.stdout
-    probe = run([python, "-c", (
-        "from tracker import create_app\n"
-        "app = create_app()\n"
-        "client = app.test_client()\n"
-        "page = client.get('/login')\n"
-        "print(page.status_code, 'Sign in' in page.get_data(as_text=True))\n"
-        "print(app.template_folder)\n")], cwd=work, env=env)
+    probe = run(
+        [
+            python,
+            "-c",
+            (
+                "from tracker import create_app\n"
+                "app = create_app()\n"
+                "client = app.test_client()\n"
+                "page = client.get('/login')\n"
+                "print(page.status_code, 'Sign in' in page.get_data(as_text=True))\n"
+                "print(app.template_folder)\n"
+            ),
+        ],
+        cwd=work,
+        env=env,
+    )
     status_line, folder = probe.stdout.strip().split("\n")
     assert status_line == "200 True"
     assert str(ROOT) not in folder

@@ -34,11 +34,18 @@ def wait_for(url: str, process, seconds: float = 30):
 def test_gunicorn_serves_the_app(database_url, tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "FLASK_"))}
-    env.update(TRACKER_INSTANCE_PATH=str(tmp_path), TRACKER_DATABASE_URL=database_url,
-               TRACKER_SECRET_KEY="gunicorn-test-secret-0123456789abcdef0123")
+    env.update(
+        TRACKER_INSTANCE_PATH=str(tmp_path),
+        TRACKER_DATABASE_URL=database_url,
+        TRACKER_SECRET_KEY="gunicorn-test-secret-0123456789abcdef0123",
+    )
     process = subprocess.Popen(
         [str(GUNICORN), "--workers", "2", "--bind", f"127.0.0.1:{port}", "tracker:create_app()"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         health = wait_for(f"http://127.0.0.1:{port}/healthz", process)
         assert health.status == 200 and b'"database":"ok"' in health.read()
@@ -55,6 +62,10 @@ def test_gunicorn_refuses_to_start_without_a_secret(tmp_path):
     env["TRACKER_INSTANCE_PATH"] = str(tmp_path)
     result = subprocess.run(
         [str(GUNICORN), "--bind", f"127.0.0.1:{free_port()}", "tracker:create_app()"],
-        env=env, capture_output=True, text=True, timeout=60)
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     assert "SECRET_KEY is missing or too weak" in result.stderr

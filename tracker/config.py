@@ -11,6 +11,9 @@ class Defaults:
     DATABASE_URL = None
     SQLITE_BUSY_TIMEOUT_MS = 5000
     SQL_ECHO = False
+    RAISE_ON_LAZY_LOAD = (
+        False  # The tests turn it on: every relationship must be loaded explicitly.
+    )
 
     # Login sessions (server-side records; see tracker/auth/sessions.py).
     SESSION_IDLE_MINUTES = 15

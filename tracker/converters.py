@@ -1,15 +1,21 @@
-"""URL converters. <id:...> accepts only ids a database integer can hold, so a malformed or
-oversized id is a plain 404 rather than an overflow deep in a driver."""
+"""URL converters. <id:...> accepts only ids an INTEGER column holds on every database
+(PostgreSQL's is 32-bit), so a malformed or oversized id is a plain 404 rather than an
+overflow deep in a driver."""
 
-from werkzeug.routing import BaseConverter
+from werkzeug.routing import BaseConverter, ValidationError
+
+MAX_ID = 2**31 - 1
 
 
 class IdConverter(BaseConverter):
-    regex = r"[1-9][0-9]{0,17}"
+    regex = r"[1-9][0-9]{0,9}"
     part_isolating = True
 
     def to_python(self, value: str) -> int:
-        return int(value)
+        number = int(value)
+        if number > MAX_ID:
+            raise ValidationError()
+        return number
 
     def to_url(self, value) -> str:
         return str(int(value))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask, current_app, g
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, raiseload, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -96,8 +96,18 @@ def init_app(app: Flask) -> None:
         echo=app.config["SQL_ECHO"],
     )
     app.extensions["tracker.engine"] = engine
-    app.extensions["tracker.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    if app.config["RAISE_ON_LAZY_LOAD"]:
+        event.listen(factory, "do_orm_execute", _forbid_lazy_loads)
+    app.extensions["tracker.sessionmaker"] = factory
     app.teardown_appcontext(_close_db)
+
+
+def _forbid_lazy_loads(state) -> None:
+    """Tests: a relationship not loaded explicitly (selectinload/joinedload) raises instead of
+    quietly costing one query per row."""
+    if state.is_select and not (state.is_column_load or state.is_relationship_load):
+        state.statement = state.statement.options(raiseload("*"))
 
 
 def get_engine() -> Engine:

@@ -7,8 +7,9 @@ import re
 from flask_wtf import FlaskForm
 from wtforms import PasswordField
 
-# C0 control characters other than tab, newline and carriage return; PostgreSQL refuses NUL.
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 and C1 control characters other than tab, newline and carriage return (PostgreSQL
+# refuses NUL; none of them is ever typed on purpose).
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def clean_text(value):

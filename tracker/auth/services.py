@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tracker.auth import passwords, sessions
@@ -53,8 +54,11 @@ def create_user(
         is_admin=is_admin,
         must_change_password=must_change_password,
     )
-    db.add(user)
-    db.flush()
+    try:
+        with db.begin_nested():  # Another request may have taken the email meanwhile.
+            db.add(user)
+    except IntegrityError as error:
+        raise AccountError("An account with this email already exists.") from error
     return user
 
 

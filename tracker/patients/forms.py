@@ -2,7 +2,14 @@ from datetime import date
 from decimal import Decimal
 
 from wtforms import DateField, DecimalField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
 from tracker.forms import BaseForm
 
@@ -11,8 +18,9 @@ MAX_WEIGHT_KG = Decimal("350")
 
 
 def finite_number(form, field):
+    """NaN and infinities parse as decimals; stop before NumberRange compares them."""
     if field.data is not None and not field.data.is_finite():
-        raise ValidationError("Enter a number.")
+        raise StopValidation("Enter a number.")
 
 
 def plausible_birth_date(form, field):

@@ -29,7 +29,7 @@ class Patient(Base):
     therapist_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     display_name: Mapped[str] = mapped_column(String(120))
     # Case-folded display and preferred names, for case-insensitive search on every database.
-    name_key: Mapped[str] = mapped_column(String(256), default="")
+    name_key: Mapped[str] = mapped_column(Text, default="")
     preferred_name: Mapped[str | None] = mapped_column(String(80))
     pronouns: Mapped[str | None] = mapped_column(String(40))
     date_of_birth: Mapped[date | None] = mapped_column(Date)

@@ -3,6 +3,7 @@ from flask_login import current_user
 
 from tracker.access import get_patient_or_404
 from tracker.db import get_db
+from tracker.forms import clean_text
 from tracker.patients import services
 from tracker.patients.forms import PatientForm
 from tracker.patients.models import PATIENT_STATUSES
@@ -15,7 +16,7 @@ MAX_PAGE = 100_000
 
 def _page_arg() -> int:
     raw = request.args.get("page", "1")
-    return min(int(raw), MAX_PAGE) if raw.isdigit() and len(raw) < 7 else 1
+    return min(int(raw), MAX_PAGE) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
 
 
 @bp.route("/")
@@ -23,7 +24,7 @@ def index():
     status = request.args.get("status", "active")
     if status not in PATIENT_STATUSES:
         status = "active"
-    query = request.args.get("q", "").strip()[:MAX_QUERY_LENGTH]
+    query = clean_text(request.args.get("q", ""))[:MAX_QUERY_LENGTH]
     listing = services.list_patients(
         get_db(),
         current_user,

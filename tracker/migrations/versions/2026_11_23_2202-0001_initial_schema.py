@@ -64,7 +64,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("therapist_id", sa.Integer(), nullable=False),
         sa.Column("display_name", sa.String(length=120), nullable=False),
-        sa.Column("name_key", sa.String(length=256), nullable=False),
+        sa.Column("name_key", sa.Text(), nullable=False),
         sa.Column("preferred_name", sa.String(length=80), nullable=True),
         sa.Column("pronouns", sa.String(length=40), nullable=True),
         sa.Column("date_of_birth", sa.Date(), nullable=True),
