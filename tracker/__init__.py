@@ -13,7 +13,7 @@ from flask.cli import NoAppException
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from tracker import access, db, errors, headers, limits
+from tracker import access, db, errors, headers, limits, models  # noqa: F401  (all models mapped)
 from tracker.config import MIN_SECRET_LENGTH, PLACEHOLDER_SECRETS, Defaults
 from tracker.converters import IdConverter
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField
+from wtforms import Form, PasswordField
 
 # C0 and C1 control characters other than tab, newline and carriage return (PostgreSQL
 # refuses NUL; none of them is ever typed on purpose).
@@ -19,12 +19,25 @@ def clean_text(value):
     return value
 
 
-class BaseForm(FlaskForm):
-    """Every form: CSRF-protected, text inputs cleaned before validation."""
+class CleaningMeta:
+    """Adds clean_text to every field but passwords."""
 
-    class Meta:
-        def bind_field(self, form, unbound_field, options):
-            filters = tuple(unbound_field.kwargs.get("filters", ()))
-            if not issubclass(unbound_field.field_class, PasswordField):
-                filters = (clean_text, *filters)
-            return unbound_field.bind(form=form, filters=filters, **options)
+    def bind_field(self, form, unbound_field, options):
+        filters = tuple(unbound_field.kwargs.get("filters", ()))
+        if not issubclass(unbound_field.field_class, PasswordField):
+            filters = (clean_text, *filters)
+        return unbound_field.bind(form=form, filters=filters, **options)
+
+
+class BaseForm(FlaskForm):
+    """Every page form: CSRF-protected, text inputs cleaned before validation."""
+
+    class Meta(CleaningMeta):
+        pass
+
+
+class SubForm(Form):
+    """A form nested with FormField inside a BaseForm (which carries the CSRF token)."""
+
+    class Meta(CleaningMeta):
+        pass

@@ -1,6 +1,34 @@
 """Imports every model so that Base.metadata is complete (for Alembic and tests)."""
 
 from tracker.auth.models import LoginSession, User
+from tracker.courses.models import Addendum, Course, PsychotherapyNote, SessionDraft, TherapySession
+from tracker.dosing.models import BoosterDose, DosingRecord, VitalSigns
 from tracker.patients.models import Patient
+from tracker.threads.models import (
+    Belief,
+    BeliefRating,
+    Strategy,
+    StrategyReview,
+    Theme,
+    ThemeMention,
+)
 
-__all__ = ["LoginSession", "Patient", "User"]
+__all__ = [
+    "Addendum",
+    "Belief",
+    "BeliefRating",
+    "BoosterDose",
+    "Course",
+    "DosingRecord",
+    "LoginSession",
+    "Patient",
+    "PsychotherapyNote",
+    "SessionDraft",
+    "Strategy",
+    "StrategyReview",
+    "Theme",
+    "ThemeMention",
+    "TherapySession",
+    "User",
+    "VitalSigns",
+]
