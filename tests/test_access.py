@@ -35,7 +35,8 @@ def test_the_public_allow_list_is_exactly_login_static_and_health(client):
 def test_every_other_endpoint_refuses_anonymous_visitors(app, client, make_user):
     owner = make_user(email="owner@example.org", is_admin=True)
     patient_id = add_patient(app, owner, "Maya Okafor")
-    values = {"patient_id": patient_id, "user_id": owner.id, "filename": "favicon.svg"}
+    values = {"patient_id": patient_id, "user_id": owner.id, "filename": "favicon.svg",
+              "kind": "theme"}
     before = snapshot(app)
     token = csrf_token(client, "/login")
     checked = set()

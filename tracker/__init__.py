@@ -13,7 +13,7 @@ from flask.cli import NoAppException
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from tracker import access, db, errors, headers, limits, models  # noqa: F401  (all models mapped)
+from tracker import access, db, errors, headers, labels, limits, models  # noqa: F401  (all models mapped)
 from tracker.config import MIN_SECRET_LENGTH, PLACEHOLDER_SECRETS, Defaults
 from tracker.converters import IdConverter
 
@@ -67,6 +67,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     limits.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
+    labels.init_app(app)
 
     from tracker import cli
 
@@ -94,9 +95,12 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.account.views import bp as account_bp
     from tracker.admin.views import bp as admin_bp
     from tracker.auth.views import bp as auth_bp
+    from tracker.courses.views import bp as courses_bp
     from tracker.health import bp as health_bp
+    from tracker.notes.views import bp as notes_bp
     from tracker.patients.views import bp as patients_bp
 
-    for blueprint in (auth_bp, account_bp, admin_bp, patients_bp, health_bp):
+    for blueprint in (auth_bp, account_bp, admin_bp, patients_bp, courses_bp, notes_bp,
+                      health_bp):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", "home", lambda: redirect(url_for("patients.index")))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from tracker.auth import sessions
 from tracker.auth.models import User
+from tracker.courses.models import TherapySession
 from tracker.db import get_db
 from tracker.patients.models import Patient
 
@@ -81,3 +82,16 @@ def get_patient_or_404(db: Session, user: User, patient_id: int) -> Patient:
     if patient is None:
         abort(404)
     return patient
+
+
+def get_session_or_404(db: Session, user: User, session_id: int, *options) -> TherapySession:
+    """A therapy session of one of the user's patients, or 404; loader options may be given."""
+    session = db.scalar(
+        select(TherapySession)
+        .join(Patient, Patient.id == TherapySession.patient_id)
+        .where(TherapySession.id == session_id, Patient.therapist_id == user.id)
+        .options(*options)
+    )
+    if session is None:
+        abort(404)
+    return session

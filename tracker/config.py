@@ -45,6 +45,9 @@ class Defaults:
     # Lists.
     PATIENTS_PER_PAGE = 25
 
+    # Carry-forward: an open theme is carried when it came up in this many recent sessions.
+    THEME_CARRY_SESSIONS = 3
+
 
 # Values that must never be used as a real secret.
 PLACEHOLDER_SECRETS = frozenset({"", "dev", "change-me", "changeme", "secret", "replace-me"})

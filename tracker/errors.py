@@ -67,6 +67,6 @@ def _handle_unexpected(error: Exception):
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _handle_csrf)
     app.register_error_handler(HTTPException, _handle_http)
-    if not app.debug:
+    if not (app.debug or app.testing):  # In tests, a bug raises where it happened.
         app.register_error_handler(InternalServerError, _handle_unexpected)
         app.register_error_handler(Exception, _handle_unexpected)

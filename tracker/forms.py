@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import Form, PasswordField
+from wtforms import Form, PasswordField, StringField
 
 # C0 and C1 control characters other than tab, newline and carriage return (PostgreSQL
 # refuses NUL; none of them is ever typed on purpose).
@@ -20,13 +20,15 @@ def clean_text(value):
 
 
 class CleaningMeta:
-    """Adds clean_text to every field but passwords."""
+    """Adds clean_text to every text field but passwords (FormField and FieldList take no
+    filters: their sub-forms' own fields are cleaned)."""
 
     def bind_field(self, form, unbound_field, options):
-        filters = tuple(unbound_field.kwargs.get("filters", ()))
-        if not issubclass(unbound_field.field_class, PasswordField):
-            filters = (clean_text, *filters)
-        return unbound_field.bind(form=form, filters=filters, **options)
+        field_class = unbound_field.field_class
+        if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
+            filters = (clean_text, *unbound_field.kwargs.get("filters", ()))
+            return unbound_field.bind(form=form, filters=filters, **options)
+        return unbound_field.bind(form=form, **options)
 
 
 class BaseForm(FlaskForm):

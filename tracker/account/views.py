@@ -25,3 +25,9 @@ def change_password():
             flash("Your password was changed. Other signed-in browsers were signed out.", "success")
             return redirect(url_for("patients.index"))
     return render_template("account/password.html", form=form)
+
+
+@bp.route("/ping", methods=["POST"])
+def ping():
+    """Activity in a long form keeps the login alive (the request itself refreshes it)."""
+    return "", 204

@@ -101,6 +101,7 @@ class TherapySession(Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -108,6 +109,7 @@ class TherapySession(Base):
     patient: Mapped[Patient] = relationship()
     follows_dosing: Mapped[TherapySession | None] = relationship(remote_side=[id])
     signed_by: Mapped[User | None] = relationship(foreign_keys=[signed_by_id])
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
     dosing: Mapped[DosingRecord | None] = relationship(
         back_populates="session", cascade="all, delete-orphan", uselist=False
     )

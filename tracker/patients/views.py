@@ -2,6 +2,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 
 from tracker.access import get_patient_or_404
+from tracker.courses.services import course_position, dose_numbers, list_courses
 from tracker.db import get_db
 from tracker.forms import clean_text
 from tracker.patients import services
@@ -50,8 +51,13 @@ def new():
 
 @bp.route("/<id:patient_id>")
 def show(patient_id: int):
-    patient = get_patient_or_404(get_db(), current_user, patient_id)
-    return render_template("patients/show.html", patient=patient)
+    db = get_db()
+    patient = get_patient_or_404(db, current_user, patient_id)
+    courses = list_courses(db, patient)
+    return render_template("patients/show.html", patient=patient, courses=[
+        (course, course_position(course, course.sessions), dose_numbers(course.sessions))
+        for course in courses
+    ])
 
 
 @bp.route("/<id:patient_id>/edit", methods=["GET", "POST"])

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 22:16:43.273198
+Create Date: 2026-11-23 22:20:04.819329
 """
 
 import sqlalchemy as sa
@@ -64,6 +64,7 @@ def upgrade() -> None:
         sa.Column("created_by_id", sa.Integer(), nullable=False),
         sa.Column("created_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_by_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
             "kind IN ('preparation', 'dosing', 'integration', 'check_in')",
             name=op.f("ck_therapy_sessions_kind"),
@@ -90,6 +91,9 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(
             ["signed_by_id"], ["users.id"], name=op.f("fk_therapy_sessions_signed_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"], ["users.id"], name=op.f("fk_therapy_sessions_updated_by_id_users")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_therapy_sessions")),
     )

@@ -1,0 +1,662 @@
+"""The patient export: schema and values, psychotherapy notes only on request, the content hash
+verifiable from the JSON alone, and a constant number of queries."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import add_patient
+from tracker.courses.models import Addendum, Course, PsychotherapyNote, TherapySession
+from tracker.dosing.models import BoosterDose, DosingRecord, VitalSigns
+from tracker.export.record import (
+    EXPORT_FORMAT,
+    EXPORT_VERSION,
+    content_hash,
+    patient_export,
+    session_record,
+    session_record_options,
+    signable_content,
+)
+from tracker.patients.models import Patient
+from tracker.threads.models import (
+    Belief,
+    BeliefRating,
+    Strategy,
+    StrategyReview,
+    Theme,
+    ThemeMention,
+)
+
+NOTE_BODY = "Private process note: transference around the father, do not share."
+UNSIGNED = {"status", "signed_at", "signed_by", "content_hash", "addenda"}
+
+
+def _session(db, user, patient_id, course, kind, starts_at, **fields) -> TherapySession:
+    session = TherapySession(
+        patient_id=patient_id,
+        course_id=course.id,
+        kind=kind,
+        starts_at=starts_at,
+        duration_minutes=fields.pop("duration_minutes", 50),
+        created_by_id=user.id,
+        **fields,
+    )
+    db.add(session)
+    db.flush()
+    return session
+
+
+def _load_session(db, session_id) -> TherapySession:
+    return db.scalars(
+        select(TherapySession)
+        .where(TherapySession.id == session_id)
+        .options(*session_record_options())
+    ).one()
+
+
+def _fresh_patient(db, patient_id) -> Patient:
+    """Forget everything in memory, so the export must load it all itself."""
+    db.expunge_all()
+    return db.get(Patient, patient_id)
+
+
+@pytest.fixture
+def record(app, db, make_user):
+    """A small realistic course: preparation, dosing with a booster and vitals, integration
+    that reviews a strategy (modified into a new version), re-rates a belief and resolves a
+    theme; the integration session is signed and has an addendum; a private note."""
+    user = make_user()
+    patient_id = add_patient(app, user, weight_kg=Decimal("70.0"))
+    course = Course(
+        patient_id=patient_id,
+        title="First IM series",
+        start_date=date(2026, 3, 1),
+        planned_dosing_sessions=6,
+        default_medication="racemic_ketamine",
+        default_route="im",
+    )
+    db.add(course)
+    db.flush()
+
+    prep = _session(
+        db,
+        user,
+        patient_id,
+        course,
+        "preparation",
+        datetime(2026, 3, 2, 10, 0),
+        intention="Meet the grief with curiosity",
+        summary="Preparation: safety plan, music, intentions.",
+    )
+    dosing = _session(
+        db,
+        user,
+        patient_id,
+        course,
+        "dosing",
+        datetime(2026, 3, 9, 9, 30),
+        duration_minutes=180,
+        summary="Dose 1 of 6, calm recovery.",
+    )
+    integration = _session(
+        db,
+        user,
+        patient_id,
+        course,
+        "integration",
+        datetime(2026, 3, 10, 17, 0),
+        follows_dosing_id=dosing.id,
+        summary="Integration: the ocean came back — café by the sea, «calmer».",
+    )
+
+    db.add(
+        DosingRecord(
+            session_id=dosing.id,
+            medication="racemic_ketamine",
+            route="im",
+            dose_mg=Decimal("35"),  # unscaled on purpose: the export must still say "35.0"
+            weight_kg=Decimal("70.0"),
+            administered_at=time(9, 45),
+            monitoring_start=time(9, 45),
+            monitoring_end=time(11, 50),
+            adverse_events=["nausea", "elevated_bp"],
+            adverse_event_notes="Mild nausea at 20 minutes.",
+            transport_home="driven_by_companion",
+        )
+    )
+    db.flush()
+    db.add(
+        BoosterDose(dosing_id=dosing.id, position=1, dose_mg=Decimal("15.0"), given_at=time(10, 5))
+    )
+    db.add_all(
+        [
+            VitalSigns(
+                dosing_id=dosing.id,
+                position=1,
+                timepoint="baseline",
+                systolic=122,
+                diastolic=78,
+                heart_rate=70,
+                spo2=98,
+            ),
+            VitalSigns(
+                dosing_id=dosing.id,
+                position=2,
+                timepoint="peak",
+                systolic=182,
+                diastolic=96,
+                heart_rate=88,
+                spo2=97,
+            ),
+            VitalSigns(
+                dosing_id=dosing.id,
+                position=3,
+                timepoint="discharge",
+                systolic=128,
+                diastolic=80,
+                heart_rate=72,
+                spo2=98,
+            ),
+        ]
+    )
+
+    ocean = Theme(
+        patient_id=patient_id,
+        label="the ocean",
+        category="imagery",
+        first_session_id=dosing.id,
+        status="resolved",
+        resolved_session_id=integration.id,
+    )
+    grief = Theme(
+        patient_id=patient_id,
+        label="grief for my father",
+        category="emotion",
+        first_session_id=prep.id,
+    )
+    belief = Belief(
+        patient_id=patient_id,
+        old_belief="I have to earn love",
+        new_belief="I am worth care as I am",
+        first_session_id=dosing.id,
+        status="strengthening",
+    )
+    walk = Strategy(
+        patient_id=patient_id,
+        category="nature",
+        description="Ten-minute walk by the river",
+        target_per_week=5,
+        first_session_id=prep.id,
+        status="retired",
+    )
+    db.add_all([ocean, grief, belief, walk])
+    db.flush()
+    walk_v2 = Strategy(
+        patient_id=patient_id,
+        category="nature",
+        description="Five-minute walk after lunch",
+        target_per_week=5,
+        first_session_id=integration.id,
+        replaces_id=walk.id,
+    )
+    db.add(walk_v2)
+    db.flush()
+
+    db.add_all(
+        [
+            ThemeMention(
+                session_id=prep.id,
+                theme_id=grief.id,
+                decision="raised",
+                notes="Tearful when naming him.",
+            ),
+            ThemeMention(
+                session_id=dosing.id,
+                theme_id=ocean.id,
+                decision="raised",
+                notes="Vast, warm water.",
+            ),
+            ThemeMention(
+                session_id=integration.id,
+                theme_id=ocean.id,
+                decision="resolved",
+                notes="The ocean felt like being held.",
+            ),
+            ThemeMention(
+                session_id=integration.id, theme_id=grief.id, decision="raised", notes="Less heavy."
+            ),
+            BeliefRating(
+                session_id=dosing.id,
+                belief_id=belief.id,
+                decision="emerging",
+                old_conviction=80,
+                new_conviction=30,
+                note="First glimpse.",
+            ),
+            BeliefRating(
+                session_id=integration.id,
+                belief_id=belief.id,
+                decision="strengthening",
+                old_conviction=60,
+                new_conviction=55,
+                note="Holding.",
+            ),
+            StrategyReview(
+                session_id=integration.id,
+                strategy_id=walk.id,
+                decision="modify",
+                times_practised=2,
+                helpfulness=7,
+                barriers="Rain; long workdays.",
+                new_strategy_id=walk_v2.id,
+            ),
+            PsychotherapyNote(session_id=integration.id, author_id=user.id, body=NOTE_BODY),
+        ]
+    )
+    db.commit()
+
+    # Sign the integration session the way the signing service will, then add an addendum.
+    db.expunge_all()
+    signed = _load_session(db, integration.id)
+    signed.content_hash = content_hash(signed)
+    signed.status = "signed"
+    signed.signed_at = datetime(2026, 3, 10, 18, 0, tzinfo=UTC)
+    signed.signed_by_id = user.id
+    db.flush()
+    db.add(
+        Addendum(
+            session_id=integration.id,
+            author_id=user.id,
+            body="Correction: walk was planned for after lunch.",
+        )
+    )
+    db.commit()
+    db.expunge_all()
+
+    return {
+        "user_id": user.id,
+        "patient_id": patient_id,
+        "course_id": course.id,
+        "prep": prep.id,
+        "dosing": dosing.id,
+        "integration": integration.id,
+        "ocean": ocean.id,
+        "grief": grief.id,
+        "belief": belief.id,
+        "walk": walk.id,
+        "walk_v2": walk_v2.id,
+    }
+
+
+def _export(db, ids, **options) -> dict:
+    return patient_export(db, _fresh_patient(db, ids["patient_id"]), **options)
+
+
+def _sessions(export) -> dict[int, dict]:
+    return {s["id"]: s for course in export["courses"] for s in course["sessions"]}
+
+
+def test_export_structure_and_values(db, record):
+    export = _export(db, record, exported_by=record["user_id"])
+    json.dumps(export)  # plain JSON values only
+
+    assert export["format"] == EXPORT_FORMAT == "kap-tracker.patient-record"
+    assert export["version"] == EXPORT_VERSION == 1
+    assert export["exported_by"] == record["user_id"]
+    assert export["exported_at"].endswith("Z")
+    assert export["includes_psychotherapy_notes"] is False
+    assert export["patient"]["id"] == record["patient_id"]
+    assert export["patient"]["display_name"] == "Maya Okafor"
+    assert export["patient"]["weight_kg"] == "70.0"
+
+    [course] = export["courses"]
+    assert course["id"] == record["course_id"]
+    assert course["start_date"] == "2026-03-01"
+    assert course["default_medication"] == "racemic_ketamine"
+    assert [s["id"] for s in course["sessions"]] == [
+        record["prep"],
+        record["dosing"],
+        record["integration"],
+    ]
+    assert [s["kind"] for s in course["sessions"]] == ["preparation", "dosing", "integration"]
+
+    sessions = _sessions(export)
+    prep, dosing, integration = (sessions[record[k]] for k in ("prep", "dosing", "integration"))
+    assert prep["starts_at"] == "2026-03-02T10:00:00"  # local wall-clock time, no zone
+    assert prep["intention"] == "Meet the grief with curiosity"
+    assert prep["dosing"] is None
+    assert prep["status"] == "draft" and prep["signed_at"] is None
+    assert integration["follows_dosing_id"] == record["dosing"]
+
+    dose = dosing["dosing"]
+    assert dose["dose_mg"] == "35.0"
+    assert dose["boosters"] == [{"dose_mg": "15.0", "given_at": "10:05:00"}]
+    assert dose["total_mg"] == "50.0"
+    assert dose["weight_kg"] == "70.0"
+    assert dose["mg_per_kg"] == "0.50"
+    assert dose["total_mg_per_kg"] == "0.71"
+    assert dose["administered_at"] == "09:45:00"
+    assert dose["monitoring_end"] == "11:50:00"
+    assert [v["timepoint"] for v in dose["vitals"]] == ["baseline", "peak", "discharge"]
+    assert [v["notable"] for v in dose["vitals"]] == [False, True, False]
+    assert dose["vitals"][1] == {
+        "timepoint": "peak",
+        "systolic": 182,
+        "diastolic": 96,
+        "heart_rate": 88,
+        "spo2": 97,
+        "notable": True,
+    }
+    assert dose["adverse_events"] == ["elevated_bp", "nausea"]
+    assert dose["transport_home"] == "driven_by_companion"
+
+    # Themes per session, with the patient's own words.
+    assert [(t["theme_id"], t["decision"]) for t in prep["themes"]] == [(record["grief"], "raised")]
+    assert dosing["themes"] == [
+        {
+            "theme_id": record["ocean"],
+            "label": "the ocean",
+            "category": "imagery",
+            "decision": "raised",
+            "notes": "Vast, warm water.",
+        }
+    ]
+    assert [(t["label"], t["decision"]) for t in integration["themes"]] == [
+        ("the ocean", "resolved"),
+        ("grief for my father", "raised"),
+    ]
+
+    # The belief re-rated in two sessions.
+    assert dosing["belief_ratings"][0]["old_conviction"] == 80
+    assert integration["belief_ratings"] == [
+        {
+            "belief_id": record["belief"],
+            "old_belief": "I have to earn love",
+            "new_belief": "I am worth care as I am",
+            "decision": "strengthening",
+            "old_conviction": 60,
+            "new_conviction": 55,
+            "note": "Holding.",
+        }
+    ]
+
+    # The strategy review that modified the walk into a new version.
+    assert integration["strategy_reviews"] == [
+        {
+            "strategy_id": record["walk"],
+            "description": "Ten-minute walk by the river",
+            "category": "nature",
+            "target_per_week": 5,
+            "times_practised": 2,
+            "helpfulness": 7,
+            "barriers": "Rain; long workdays.",
+            "decision": "modify",
+            "replaces_strategy_id": None,
+            "new_strategy_id": record["walk_v2"],
+        }
+    ]
+
+    # Signed session: who, when, hash; the addendum beside it.
+    assert integration["status"] == "signed"
+    assert integration["signed_at"] == "2026-03-10T18:00:00Z"
+    assert integration["signed_by"] == record["user_id"]
+    assert len(integration["content_hash"]) == 64
+    [addendum] = integration["addenda"]
+    assert addendum["author_id"] == record["user_id"]
+    assert addendum["body"].startswith("Correction:")
+    assert addendum["created_at"].endswith("Z")
+
+    # Patient-level threads with their status and first session.
+    themes = {t["id"]: t for t in export["themes"]}
+    assert themes[record["ocean"]] == {
+        "id": record["ocean"],
+        "label": "the ocean",
+        "category": "imagery",
+        "status": "resolved",
+        "first_session_id": record["dosing"],
+        "resolved_session_id": record["integration"],
+    }
+    assert themes[record["grief"]]["status"] == "open"
+    assert export["beliefs"] == [
+        {
+            "id": record["belief"],
+            "old_belief": "I have to earn love",
+            "new_belief": "I am worth care as I am",
+            "status": "strengthening",
+            "first_session_id": record["dosing"],
+        }
+    ]
+    strategies = {s["id"]: s for s in export["strategies"]}
+    old, new = strategies[record["walk"]], strategies[record["walk_v2"]]
+    assert (old["replaces_id"], old["replaced_by_id"]) == (None, record["walk_v2"])
+    assert (new["replaces_id"], new["replaced_by_id"]) == (record["walk"], None)
+    assert (old["status"], new["status"]) == ("retired", "active")
+    assert new["first_session_id"] == record["integration"]
+
+
+def test_review_of_a_new_version_names_the_strategy_it_replaced(db, record):
+    check_in = TherapySession(
+        patient_id=record["patient_id"],
+        course_id=record["course_id"],
+        kind="check_in",
+        starts_at=datetime(2026, 3, 14, 12, 0),
+        duration_minutes=15,
+        created_by_id=record["user_id"],
+    )
+    db.add(check_in)
+    db.flush()
+    db.add(
+        StrategyReview(
+            session_id=check_in.id,
+            strategy_id=record["walk_v2"],
+            decision="continue",
+            times_practised=4,
+            helpfulness=8,
+        )
+    )
+    db.commit()
+
+    sessions = _sessions(_export(db, record))
+    [review] = sessions[check_in.id]["strategy_reviews"]
+    assert review["strategy_id"] == record["walk_v2"]
+    assert review["description"] == "Five-minute walk after lunch"
+    assert review["replaces_strategy_id"] == record["walk"]
+    assert review["new_strategy_id"] is None
+    # Ordered by starts_at: the check-in comes last.
+    assert [s["kind"] for s in _export(db, record)["courses"][0]["sessions"]][-1] == "check_in"
+
+
+def test_psychotherapy_notes_only_on_request(db, record):
+    without = json.dumps(_export(db, record), ensure_ascii=False)
+    assert NOTE_BODY not in without
+    assert "psychotherapy_notes" not in json.loads(without)
+    assert json.loads(without)["includes_psychotherapy_notes"] is False
+
+    export = _export(db, record, include_psychotherapy_notes=True)
+    json.dumps(export)
+    assert export["includes_psychotherapy_notes"] is True
+    [note] = export["psychotherapy_notes"]
+    assert note["session_id"] == record["integration"]
+    assert note["author_id"] == record["user_id"]
+    assert note["body"] == NOTE_BODY
+    assert note["updated_at"].endswith("Z")
+    # Even when requested, the note stays out of the session's progress record.
+    assert NOTE_BODY not in json.dumps(export["courses"], ensure_ascii=False)
+
+
+def _recompute(exported_session: dict) -> str:
+    """What a recipient does with the JSON alone (docs/export.md)."""
+    signable = {k: v for k, v in exported_session.items() if k not in UNSIGNED}
+    canonical = json.dumps(signable, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def test_content_hash_verifies_from_exported_json(db, record):
+    exported = json.loads(json.dumps(_export(db, record)))
+    sessions = _sessions(exported)
+
+    # The signed session: the stored hash (computed at signing, before the addendum and before
+    # a reload) is recomputed from the file alone.
+    integration = sessions[record["integration"]]
+    assert integration["addenda"]
+    assert _recompute(integration) == integration["content_hash"]
+
+    # Every session, signed or not, hashes the same from the JSON as from the database.
+    for session_id, exported_session in sessions.items():
+        loaded = _load_session(db, session_id)
+        assert _recompute(exported_session) == content_hash(loaded)
+        assert signable_content(loaded) == {
+            k: v for k, v in exported_session.items() if k not in UNSIGNED
+        }
+        assert session_record(loaded) == exported_session
+
+
+def test_content_hash_covers_the_record_but_not_signing_or_addenda(db, record):
+    session = _load_session(db, record["dosing"])
+    original = content_hash(session)
+    assert len(original) == 64 and int(original, 16) >= 0
+
+    session.summary += " Edited."
+    edited = content_hash(session)
+    assert edited != original
+    session.dosing.vitals[0].systolic = 150
+    assert content_hash(session) != edited
+    session.dosing.dose_mg = Decimal("40.0")
+    assert json.loads(json.dumps(signable_content(session)))["dosing"]["dose_mg"] == "40.0"
+    changed = content_hash(session)
+
+    # Signing and addenda do not change what was signed.
+    session.status = "signed"
+    session.signed_at = datetime.now(UTC)
+    session.signed_by_id = record["user_id"]
+    session.content_hash = changed
+    session.addenda.append(
+        Addendum(
+            id=999, author_id=record["user_id"], body="Later note.", created_at=datetime.now(UTC)
+        )
+    )
+    assert content_hash(session) == changed
+    db.rollback()
+
+
+def _bulk_patient(db, user, patient_id, n_sessions, tag):
+    """A patient with n sessions, each touching every relationship the export reads."""
+    course = Course(
+        patient_id=patient_id,
+        title=f"Course {tag}",
+        start_date=date(2026, 1, 1),
+        planned_dosing_sessions=6,
+        default_medication="racemic_ketamine",
+        default_route="im",
+    )
+    db.add(course)
+    db.flush()
+    start = datetime(2026, 1, 5, 9, 0)
+    sessions = [
+        _session(
+            db,
+            user,
+            patient_id,
+            course,
+            "dosing",
+            start + timedelta(days=i),
+            summary=f"{tag} session {i}",
+        )
+        for i in range(n_sessions)
+    ]
+    first = sessions[0]
+    theme = Theme(
+        patient_id=patient_id, label=f"{tag} theme", category="body", first_session_id=first.id
+    )
+    belief = Belief(
+        patient_id=patient_id, old_belief="old", new_belief="new", first_session_id=first.id
+    )
+    strategy = Strategy(
+        patient_id=patient_id,
+        category="journaling",
+        description="Journal",
+        target_per_week=3,
+        first_session_id=first.id,
+    )
+    db.add_all([theme, belief, strategy])
+    db.flush()
+    for session in sessions:
+        db.add_all(
+            [
+                DosingRecord(
+                    session_id=session.id,
+                    medication="racemic_ketamine",
+                    route="im",
+                    dose_mg=Decimal("35.0"),
+                    weight_kg=Decimal("70.0"),
+                ),
+                ThemeMention(session_id=session.id, theme_id=theme.id, decision="raised"),
+                BeliefRating(
+                    session_id=session.id,
+                    belief_id=belief.id,
+                    decision="emerging",
+                    old_conviction=50,
+                    new_conviction=50,
+                ),
+                StrategyReview(
+                    session_id=session.id,
+                    strategy_id=strategy.id,
+                    decision="continue",
+                    times_practised=3,
+                    helpfulness=5,
+                ),
+                Addendum(session_id=session.id, author_id=user.id, body="Addendum."),
+                PsychotherapyNote(session_id=session.id, author_id=user.id, body="Private."),
+            ]
+        )
+        db.flush()
+        db.add_all(
+            [
+                BoosterDose(dosing_id=session.id, position=1, dose_mg=Decimal("10.0")),
+                VitalSigns(dosing_id=session.id, position=1, timepoint="baseline", systolic=120),
+            ]
+        )
+    db.commit()
+
+
+@pytest.mark.parametrize("notes", [False, True])
+def test_query_count_does_not_grow_with_sessions(app, db, make_user, count_queries, notes):
+    user = make_user()
+    small = add_patient(app, user, "Small Record")
+    large = add_patient(app, user, "Large Record")
+    _bulk_patient(db, user, small, 5, "small")
+    _bulk_patient(db, user, large, 50, "large")
+
+    counts, exports = [], []
+    for patient_id in (small, large):
+        patient = _fresh_patient(db, patient_id)
+        with count_queries() as statements:
+            export = patient_export(db, patient, include_psychotherapy_notes=notes)
+        counts.append(len(statements))
+        exports.append(export)
+
+    assert counts[0] == counts[1]
+    small_export, large_export = exports
+    # Everything really was loaded (and only this patient's rows).
+    assert len(_sessions(small_export)) == 5
+    assert len(_sessions(large_export)) == 50
+    assert "large session" not in json.dumps(small_export)
+    for session in _sessions(large_export).values():
+        assert session["dosing"]["boosters"] and session["dosing"]["vitals"]
+        assert session["themes"] and session["belief_ratings"] and session["strategy_reviews"]
+        assert session["addenda"]
+    assert len(large_export.get("psychotherapy_notes", [])) == (50 if notes else 0)
+
+
+def test_content_hash_refuses_unflushed_rows(db, record):
+    session = _load_session(db, record["prep"])
+    session.theme_mentions.append(ThemeMention(theme_id=record["ocean"], decision="raised"))
+    with pytest.raises(ValueError, match="flush"):
+        content_hash(session)
+    db.rollback()

@@ -1,0 +1,46 @@
+from datetime import date, time
+
+from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField, TimeField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+from tracker.courses.models import COURSE_STATUSES, SESSION_KINDS
+from tracker.dosing.models import MEDICATIONS, ROUTES
+from tracker.forms import BaseForm
+
+KIND_LABELS = {"preparation": "Preparation", "dosing": "Dosing", "integration": "Integration",
+               "check_in": "Check-in (call or message between sessions)"}
+COURSE_STATUS_LABELS = {"planned": "Planned", "active": "Active", "completed": "Completed",
+                        "discontinued": "Discontinued"}
+
+
+class CourseForm(BaseForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=120)],
+                        description="For example “Initial course” or “Booster series, spring”.")
+    start_date = DateField("Start date", validators=[InputRequired()])
+    planned_dosing_sessions = IntegerField(
+        "Planned dosing sessions", validators=[InputRequired(), NumberRange(min=1, max=24)],
+        description="Often 3 to 6.")
+    default_medication = SelectField("Usual medication", choices=list(MEDICATIONS.items()))
+    default_route = SelectField("Usual route", choices=list(ROUTES.items()))
+    status = SelectField("Status", choices=[(s, COURSE_STATUS_LABELS[s]) for s in COURSE_STATUSES],
+                         default="active")
+    submit = SubmitField("Save course")
+
+    def course_data(self) -> dict:
+        return {name: getattr(self, name).data for name in (
+            "title", "start_date", "planned_dosing_sessions", "default_medication",
+            "default_route", "status")}
+
+
+class NewSessionForm(BaseForm):
+    """The first step of a session: which course, what kind, when. The documentation page
+    (with every open item carried forward) follows."""
+
+    course_id = SelectField("Course", coerce=int, validators=[InputRequired()])
+    kind = SelectField("Kind of session", choices=[(k, KIND_LABELS[k]) for k in SESSION_KINDS],
+                       validators=[InputRequired()])
+    session_date = DateField("Date", validators=[InputRequired()], default=date.today)
+    start_time = TimeField("Start time", validators=[InputRequired()], default=lambda: time(10))
+    duration_minutes = IntegerField("Duration (minutes)", default=50,
+                                    validators=[InputRequired(), NumberRange(min=1, max=720)])
+    submit = SubmitField("Start documenting")

@@ -1,0 +1,112 @@
+"""Courses and the sessions in them: creation, loading with ownership, where a patient is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import abort
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from tracker.auth.models import User
+from tracker.courses.models import Course, TherapySession
+from tracker.patients.models import Patient
+
+
+class SessionRuleError(ValueError):
+    """A rule about sessions was broken; the message is safe to show."""
+
+
+def list_courses(db: Session, patient: Patient) -> list[Course]:
+    """The patient's courses, newest first, each with its sessions (one query for each)."""
+    return list(db.scalars(
+        select(Course).where(Course.patient_id == patient.id)
+        .options(selectinload(Course.sessions).selectinload(TherapySession.addenda))
+        .order_by(Course.start_date.desc(), Course.id.desc())
+    ))
+
+
+def get_course_or_404(db: Session, patient: Patient, course_id: int) -> Course:
+    course = db.scalar(select(Course).where(Course.id == course_id,
+                                            Course.patient_id == patient.id))
+    if course is None:
+        abort(404)
+    return course
+
+
+def create_course(db: Session, patient: Patient, data: dict) -> Course:
+    course = Course(patient_id=patient.id, **data)
+    db.add(course)
+    db.flush()
+    return course
+
+
+def update_course(db: Session, course: Course, data: dict) -> None:
+    for name, value in data.items():
+        setattr(course, name, value)
+    db.flush()
+
+
+@dataclass(frozen=True)
+class CoursePosition:
+    """Where a patient is in a course: "dose 3 of 6"."""
+
+    doses_done: int
+    planned: int
+    last_dosing: TherapySession | None
+
+    @property
+    def label(self) -> str:
+        if not self.doses_done:
+            return f"preparation, {self.planned} doses planned"
+        return f"dose {self.doses_done} of {self.planned}"
+
+
+def course_sessions(db: Session, course: Course) -> list[TherapySession]:
+    return list(db.scalars(select(TherapySession).where(TherapySession.course_id == course.id)
+                           .order_by(TherapySession.starts_at, TherapySession.id)))
+
+
+def course_position(course: Course, sessions: list[TherapySession]) -> CoursePosition:
+    """sessions: the course's sessions ordered by start."""
+    dosing = [s for s in sessions if s.kind == "dosing"]
+    return CoursePosition(len(dosing), course.planned_dosing_sessions,
+                          dosing[-1] if dosing else None)
+
+
+def dose_numbers(sessions: list[TherapySession]) -> dict[int, int]:
+    """Session id -> dose number, for dosing sessions and the integration sessions attached
+    to them (sessions of one course, ordered by start)."""
+    numbers: dict[int, int] = {}
+    for session in sessions:
+        if session.kind == "dosing":
+            numbers[session.id] = len(numbers) + 1
+    for session in sessions:
+        if session.follows_dosing_id in numbers:
+            numbers[session.id] = numbers[session.follows_dosing_id]
+    return numbers
+
+
+def create_session(db: Session, user: User, patient: Patient, course: Course, *, kind: str,
+                   starts_at: datetime, duration_minutes: int) -> TherapySession:
+    """A new draft. An integration session is attached to the latest dosing session of the
+    course before it."""
+    if course.patient_id != patient.id:
+        raise SessionRuleError("This course belongs to another patient.")
+    follows = None
+    if kind == "integration":
+        follows = db.scalar(
+            select(TherapySession.id)
+            .where(TherapySession.course_id == course.id, TherapySession.kind == "dosing",
+                   TherapySession.starts_at <= starts_at)
+            .order_by(TherapySession.starts_at.desc()).limit(1)
+        )
+    session = TherapySession(
+        patient_id=patient.id, course_id=course.id, kind=kind, starts_at=starts_at,
+        duration_minutes=duration_minutes, follows_dosing_id=follows, created_by_id=user.id,
+        status="draft",
+    )
+    db.add(session)
+    db.flush()
+    return session

@@ -1,0 +1,1 @@
+"""Export of a patient's progress record."""

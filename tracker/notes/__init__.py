@@ -1,0 +1,1 @@
+"""Documenting a session: the session page with carry-forward, autosave, signing, addenda."""

@@ -1,0 +1,141 @@
+"""Between the session form and the services: initial values, entry alignment with the
+carried items, and the validated input."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.courses.models import TherapySession
+from tracker.dosing.services import dosing_form_data
+from tracker.notes.forms import SessionForm
+from tracker.notes.services import SessionInput
+from tracker.threads.carry import CarriedItem, Carry
+
+
+def new_editor_id() -> str:
+    """Identifies one open copy of the page (one tab) for its autosaves."""
+    return secrets.token_hex(12)
+
+
+def initial_data(session: TherapySession, carry: Carry, private_notes: str) -> dict:
+    """What the page shows for a saved session: its values and this session's decisions.
+    Nothing from earlier notes is copied: carried items start without a decision."""
+    course = session.course
+    data = {
+        "editor_id": new_editor_id(),
+        "version": session.version,
+        "session_date": session.starts_at.date(),
+        "start_time": session.starts_at.time(),
+        "duration_minutes": session.duration_minutes,
+        "follows_dosing_id": session.follows_dosing_id or 0,
+        "intention": session.intention,
+        "summary": session.summary,
+        "private_notes": private_notes,
+        "strategies": [_strategy_values(item) for item in carry.strategies],
+        "beliefs": [_belief_values(item) for item in carry.beliefs],
+        "themes": [_theme_values(item) for item in carry.themes],
+    }
+    if session.kind == "dosing":
+        data["dosing"] = dosing_form_data(session.dosing,
+                                          default_medication=course.default_medication,
+                                          default_route=course.default_route)
+    return data
+
+
+def _strategy_values(item: CarriedItem) -> dict:
+    values = {"item_id": item.record.id, "new_category": item.record.category}
+    review = item.current
+    if review is not None:
+        values.update(decision=review.decision, times_practised=review.times_practised,
+                      helpfulness=review.helpfulness, barriers=review.barriers)
+        if review.new_strategy is not None:
+            values.update(new_category=review.new_strategy.category,
+                          new_description=review.new_strategy.description,
+                          new_target=review.new_strategy.target_per_week)
+    return values
+
+
+def _belief_values(item: CarriedItem) -> dict:
+    values = {"item_id": item.record.id}
+    if item.current is not None:
+        rating = item.current
+        values.update(decision=rating.decision, old_conviction=rating.old_conviction,
+                      new_conviction=rating.new_conviction, note=rating.note)
+    return values
+
+
+def _theme_values(item: CarriedItem) -> dict:
+    values = {"item_id": item.record.id}
+    if item.current is not None:
+        values.update(decision=item.current.decision, notes=item.current.notes)
+    return values
+
+
+def configure(db: Session, form: SessionForm, session: TherapySession, carry: Carry) -> bool:
+    """Fit the form to this session. Returns False when the carried items in the form are
+    not the ones carried now (the open items changed while the page was open)."""
+    if session.kind != "dosing":
+        del form.dosing
+    if session.kind == "integration":
+        dosing_sessions = db.scalars(
+            select(TherapySession).where(TherapySession.course_id == session.course_id,
+                                         TherapySession.kind == "dosing")
+            .order_by(TherapySession.starts_at)).all()
+        form.follows_dosing_id.choices = [(0, "— none —")] + [
+            (s.id, f"Dose {n} · {s.starts_at:%Y-%m-%d}") for n, s in enumerate(dosing_sessions, 1)
+        ]
+    else:
+        del form.follows_dosing_id
+    if not form.editor_id.data:
+        form.editor_id.data = new_editor_id()
+    matches = [_align(form.strategies, carry.strategies), _align(form.beliefs, carry.beliefs),
+               _align(form.themes, carry.themes)]
+    return all(matches)
+
+
+def _align(entries, items: list[CarriedItem]) -> bool:
+    """Order the form's entries like the carried items, adding blank ones where missing."""
+    by_id = {}
+    for entry in entries.entries:
+        by_id.setdefault(str(entry.form.item_id.data), entry)
+    aligned = []
+    for item in items:
+        entry = by_id.get(str(item.record.id))
+        if entry is None:
+            entry = entries.append_entry({"item_id": item.record.id})
+        aligned.append(entry)
+    matched = set(by_id) == {str(item.record.id) for item in items}
+    entries.entries = aligned
+    return matched
+
+
+def session_input(form: SessionForm, session: TherapySession) -> SessionInput:
+    """Copy the validated form into the service's input, field by field."""
+    follows = getattr(form, "follows_dosing_id", None)
+    dosing = getattr(form, "dosing", None)
+    return SessionInput(
+        version=form.version.data,
+        starts_at=datetime.combine(form.session_date.data, form.start_time.data),
+        duration_minutes=form.duration_minutes.data,
+        follows_dosing_id=(follows.data or None) if follows is not None else None,
+        intention=form.intention.data or "",
+        summary=form.summary.data or "",
+        private_notes=form.private_notes.data or "",
+        dosing=dosing.form.dosing_data() if dosing is not None else None,
+        strategies={int(e.form.item_id.data): e.form.data for e in form.strategies.entries},
+        beliefs={int(e.form.item_id.data): e.form.data for e in form.beliefs.entries},
+        themes={int(e.form.item_id.data): e.form.data for e in form.themes.entries},
+        new_themes=[e.form.data for e in form.new_themes.entries if not e.form.is_blank()],
+        new_beliefs=[e.form.data for e in form.new_beliefs.entries if not e.form.is_blank()],
+        new_strategies=[e.form.data for e in form.new_strategies.entries
+                        if not e.form.is_blank()],
+    )
+
+
+def posted_data(request_form) -> dict:
+    """What the browser sent, kept as typed (for autosave and conflict copies)."""
+    return {key: values for key, values in request_form.lists() if key != "csrf_token"}

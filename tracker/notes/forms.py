@@ -1,0 +1,80 @@
+"""The session documentation form: details, dosing, carried items, new items, the notes."""
+
+from __future__ import annotations
+
+from wtforms import (
+    DateField,
+    FieldList,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SubmitField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.widgets import HiddenInput
+
+from tracker.dosing.forms import DosingForm
+from tracker.forms import BaseForm
+from tracker.threads.forms import (
+    BeliefReviewForm,
+    NewBeliefForm,
+    NewStrategyForm,
+    NewThemeForm,
+    StrategyReviewForm,
+    ThemeReviewForm,
+)
+
+NEW_THEME_SLOTS = 2
+NEW_BELIEF_SLOTS = 1
+NEW_STRATEGY_SLOTS = 2
+
+
+class SessionForm(BaseForm):
+    editor_id = HiddenField(validators=[Regexp(r"^[0-9a-f]{16,32}$")])
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    session_date = DateField("Date", validators=[InputRequired()])
+    start_time = TimeField("Start time", validators=[InputRequired()])
+    duration_minutes = IntegerField("Duration (minutes)",
+                                    validators=[InputRequired(), NumberRange(min=1, max=720)])
+    follows_dosing_id = SelectField("Follows dosing session", coerce=int, validate_choice=True,
+                                    validators=[Optional()])
+    intention = TextAreaField(
+        "Intention", validators=[Length(max=5000)], render_kw={"rows": 3},
+        description="Simple, future-focused, tied to the patient's values; "
+                    "in the patient's own words.")
+    summary = TextAreaField("Summary (progress note)", validators=[Length(max=20000)],
+                            render_kw={"rows": 8})
+    private_notes = TextAreaField(
+        "Psychotherapy notes (private)", validators=[Length(max=50000)], render_kw={"rows": 6},
+        description="Your own process notes. Kept apart from the progress record, visible "
+                    "only to you, never exported or summarised unless you ask explicitly.")
+    dosing = FormField(DosingForm)
+    strategies = FieldList(FormField(StrategyReviewForm))
+    beliefs = FieldList(FormField(BeliefReviewForm))
+    themes = FieldList(FormField(ThemeReviewForm))
+    new_themes = FieldList(FormField(NewThemeForm), min_entries=NEW_THEME_SLOTS,
+                           max_entries=10)
+    new_beliefs = FieldList(FormField(NewBeliefForm), min_entries=NEW_BELIEF_SLOTS,
+                            max_entries=10)
+    new_strategies = FieldList(FormField(NewStrategyForm), min_entries=NEW_STRATEGY_SLOTS,
+                               max_entries=10)
+    save = SubmitField("Save draft")
+    save_and_review = SubmitField("Save and review for signing")
+
+
+class AddendumForm(BaseForm):
+    body = TextAreaField("Addendum", validators=[InputRequired(), Length(max=20000)],
+                         render_kw={"rows": 4},
+                         description="Dated and signed with your name; the original stays "
+                                     "as it was.")
+    submit = SubmitField("Add addendum")
+
+
+class SignForm(BaseForm):
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    submit = SubmitField("Sign and lock")
+
+

@@ -1,0 +1,225 @@
+"""Saving, signing and amending a session; autosaved drafts and edit conflicts.
+
+A save is one transaction: the session fields, the private note, the dosing record and
+every decision on carried items are written together or not at all. The session's
+`version` (SQLAlchemy's version_id_col) is the optimistic lock: a save based on an older
+version is refused, and what was typed is kept as a conflict copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from tracker.auth.models import User
+from tracker.courses.models import Addendum, PsychotherapyNote, SessionDraft, TherapySession
+from tracker.db import utcnow
+from tracker.dosing.models import DosingRecord
+from tracker.dosing.services import save_dosing
+from tracker.export.record import content_hash
+from tracker.threads import services as threads
+from tracker.threads.carry import Carry, carry_for
+from tracker.threads.models import BeliefRating, StrategyReview, ThemeMention
+
+# Loader options for a session page: every collection it shows, one query each.
+SESSION_PAGE_OPTIONS = (
+    joinedload(TherapySession.patient),
+    joinedload(TherapySession.course),
+    joinedload(TherapySession.signed_by),
+    joinedload(TherapySession.updated_by),
+    selectinload(TherapySession.dosing).selectinload(DosingRecord.boosters),
+    selectinload(TherapySession.dosing).selectinload(DosingRecord.vitals),
+    selectinload(TherapySession.addenda).joinedload(Addendum.author),
+    selectinload(TherapySession.theme_mentions).joinedload(ThemeMention.theme),
+    selectinload(TherapySession.belief_ratings).joinedload(BeliefRating.belief),
+    selectinload(TherapySession.strategy_reviews).joinedload(StrategyReview.strategy),
+    selectinload(TherapySession.strategy_reviews).joinedload(StrategyReview.new_strategy),
+)
+
+
+class SessionLocked(Exception):
+    """The session is signed: it cannot change any more (addenda only)."""
+
+
+class EditConflict(Exception):
+    """Someone saved the session after this editor loaded it."""
+
+
+class CarryMismatch(Exception):
+    """The set of open items changed while the page was open."""
+
+
+class SignRefused(ValueError):
+    """The session is not ready to sign; the message is safe to show."""
+
+
+@dataclass
+class SessionInput:
+    """Validated values from the session page, copied explicitly from the form."""
+
+    version: int
+    starts_at: datetime
+    duration_minutes: int
+    follows_dosing_id: int | None
+    intention: str
+    summary: str
+    private_notes: str
+    dosing: dict | None
+    strategies: dict[int, dict]
+    beliefs: dict[int, dict]
+    themes: dict[int, dict]
+    new_themes: list[dict]
+    new_beliefs: list[dict]
+    new_strategies: list[dict]
+
+
+def private_note(db: Session, session: TherapySession, user: User) -> PsychotherapyNote | None:
+    """The private note of this session, for its author only."""
+    return db.scalar(select(PsychotherapyNote).where(
+        PsychotherapyNote.session_id == session.id, PsychotherapyNote.author_id == user.id))
+
+
+def save_session(db: Session, user: User, session: TherapySession, carry: Carry,
+                 data: SessionInput, *, editor_id: str | None = None) -> None:
+    if session.is_signed:
+        raise SessionLocked()
+    if data.version != session.version:
+        raise EditConflict()
+    _check_carry(carry, data)
+    session.starts_at = data.starts_at
+    session.duration_minutes = data.duration_minutes
+    if session.kind == "integration":
+        session.follows_dosing_id = data.follows_dosing_id
+    session.intention = data.intention
+    session.summary = data.summary
+    _save_private_note(db, session, user, data.private_notes)
+    if session.kind == "dosing" and data.dosing is not None:
+        save_dosing(db, session, data.dosing, session.patient.weight_kg)
+    for item in carry.strategies:
+        threads.review_strategy(db, session, item, data.strategies[item.record.id])
+    for item in carry.beliefs:
+        threads.rate_belief(db, session, item, data.beliefs[item.record.id])
+    for item in carry.themes:
+        threads.review_theme(db, session, item, data.themes[item.record.id])
+    for values in data.new_themes:
+        threads.add_theme(db, session, values)
+    for values in data.new_beliefs:
+        threads.add_belief(db, session, values)
+    for values in data.new_strategies:
+        threads.add_strategy(db, session, values)
+    session.updated_at = utcnow()  # Always an UPDATE of the row, so the version moves on.
+    session.updated_by_id = user.id
+    if editor_id:
+        db.execute(delete(SessionDraft).where(SessionDraft.session_id == session.id,
+                                              SessionDraft.editor_id == editor_id,
+                                              SessionDraft.kind == "autosave"))
+    db.flush()
+
+
+def _check_carry(carry: Carry, data: SessionInput) -> None:
+    for items, decided in ((carry.strategies, data.strategies), (carry.beliefs, data.beliefs),
+                           (carry.themes, data.themes)):
+        if {item.record.id for item in items} != set(decided):
+            raise CarryMismatch()
+
+
+def _save_private_note(db: Session, session: TherapySession, user: User, body: str) -> None:
+    note = private_note(db, session, user)
+    if note is None:
+        if not body:
+            return
+        note = PsychotherapyNote(session_id=session.id, author_id=user.id)
+        db.add(note)
+    note.body = body
+
+
+def sign_problems(db: Session, session: TherapySession, carry: Carry | None = None) -> list[str]:
+    """What stands between this draft and signing (empty when it may be signed)."""
+    problems = []
+    if not session.summary.strip():
+        problems.append("Write a summary for the progress note.")
+    if session.kind == "dosing" and session.dosing is None:
+        problems.append("Record the dosing details (medication, route, dose).")
+    carry = carry if carry is not None else carry_for(db, session)
+    if carry.undecided:
+        problems.append(f"{carry.undecided} carried item(s) still need a decision.")
+    return problems
+
+
+def sign_session(db: Session, user: User, session: TherapySession, version: int) -> None:
+    if session.is_signed:
+        raise SessionLocked()
+    if version != session.version:
+        raise EditConflict()
+    problems = sign_problems(db, session)
+    if problems:
+        raise SignRefused(" ".join(problems))
+    session.status = "signed"
+    session.signed_at = utcnow()
+    session.signed_by_id = user.id
+    session.content_hash = content_hash(session)
+    db.execute(delete(SessionDraft).where(SessionDraft.session_id == session.id))
+    db.flush()
+
+
+def add_addendum(db: Session, user: User, session: TherapySession, body: str) -> Addendum:
+    if not session.is_signed:
+        raise SignRefused("Addenda are for signed sessions; edit the draft instead.")
+    addendum = Addendum(session_id=session.id, author_id=user.id, body=body)
+    db.add(addendum)
+    db.flush()
+    return addendum
+
+
+# Autosaved drafts ------------------------------------------------------------------------
+
+def autosave(db: Session, user: User, session: TherapySession, editor_id: str,
+             base_version: int, data: dict) -> SessionDraft:
+    if session.is_signed:
+        raise SessionLocked()
+    draft = db.scalar(select(SessionDraft).where(
+        SessionDraft.session_id == session.id, SessionDraft.editor_id == editor_id,
+        SessionDraft.kind == "autosave"))
+    if draft is None:
+        draft = SessionDraft(session_id=session.id, editor_id=editor_id, kind="autosave",
+                             user_id=user.id)
+        db.add(draft)
+    elif draft.user_id != user.id:
+        raise SessionLocked()
+    draft.base_version = base_version
+    draft.data = data
+    draft.saved_at = utcnow()
+    db.flush()
+    return draft
+
+
+def keep_conflict_copy(db: Session, user: User, session: TherapySession, editor_id: str,
+                       base_version: int, data: dict) -> SessionDraft:
+    """A save that was refused is kept whole, to be reconciled by the therapist."""
+    draft = SessionDraft(session_id=session.id, user_id=user.id, editor_id=editor_id,
+                         kind="conflict", base_version=base_version, data=data,
+                         saved_at=utcnow())
+    db.execute(delete(SessionDraft).where(SessionDraft.session_id == session.id,
+                                          SessionDraft.editor_id == editor_id))
+    db.add(draft)
+    db.flush()
+    return draft
+
+
+def drafts_of(db: Session, user: User, session: TherapySession) -> list[SessionDraft]:
+    return list(db.scalars(
+        select(SessionDraft).where(SessionDraft.session_id == session.id,
+                                   SessionDraft.user_id == user.id)
+        .order_by(SessionDraft.saved_at.desc())))
+
+
+def restorable_autosave(drafts: list[SessionDraft], session: TherapySession):
+    """The newest autosave typed on top of the version now saved, if it is newer than it."""
+    for draft in drafts:
+        if (draft.kind == "autosave" and draft.base_version == session.version
+                and draft.saved_at > session.updated_at):
+            return draft
+    return None

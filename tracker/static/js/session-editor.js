@@ -1,0 +1,94 @@
+// Session page: server-side autosave every few seconds, keep the login alive while the
+// therapist works, and warn before an idle sign-out. No inline script (strict CSP).
+(function () {
+  "use strict";
+  var form = document.getElementById("session-form");
+  if (!form || !window.fetch || !window.FormData) { return; }
+
+  var AUTOSAVE_EVERY_MS = 5000;
+  var PING_EVERY_MS = 60000;
+  var WARN_BEFORE_MS = 2 * 60000;
+  var status = document.getElementById("autosave-status");
+  var warning = document.getElementById("idle-warning");
+  var stay = document.getElementById("stay-signed-in");
+  var idleMs = parseInt(form.getAttribute("data-idle-seconds"), 10) * 1000 || 900000;
+  var dirty = false;
+  var active = false;
+  var saving = false;
+  var lastServerContact = Date.now();
+  var lastPing = Date.now();
+
+  function say(text) { if (status) { status.textContent = text; } }
+
+  function clock(date) {
+    return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  }
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST", body: body, credentials: "same-origin",
+      headers: { "X-Requested-With": "fetch" }, redirect: "manual"
+    }).then(function (response) {
+      if (response.type === "opaqueredirect" || response.status === 401) {
+        throw new Error("signed-out");
+      }
+      lastServerContact = Date.now();
+      if (warning) { warning.hidden = true; }
+      return response;
+    });
+  }
+
+  function autosave() {
+    if (!dirty || saving) { return; }
+    saving = true;
+    dirty = false;
+    post(form.getAttribute("data-autosave-url"), new FormData(form))
+      .then(function (response) { return response.json(); })
+      .then(function (result) {
+        if (result.status === "saved") {
+          say("Draft autosaved at " + clock(new Date()) +
+              (result.stale ? ". Someone saved this session since you opened it: your typing is kept; save to reconcile." : "."));
+        } else if (result.status === "locked") {
+          say("This session has been signed; further typing is not saved.");
+        }
+      })
+      .catch(function (error) {
+        dirty = true;
+        say(error.message === "signed-out"
+          ? "You were signed out. Your last typing is kept: sign in again in another tab, then come back."
+          : "Could not reach the server; your typing will be saved when the connection returns.");
+      })
+      .then(function () { saving = false; });
+  }
+
+  function ping() {
+    var body = new FormData();
+    body.append("csrf_token", form.querySelector("input[name=csrf_token]").value);
+    post(form.getAttribute("data-ping-url"), body).catch(function () {});
+    lastPing = Date.now();
+  }
+
+  form.addEventListener("input", function () { dirty = true; active = true; });
+  form.addEventListener("change", function () { dirty = true; active = true; });
+  form.addEventListener("keydown", function () { active = true; });
+  form.addEventListener("submit", function () { dirty = false; });
+  if (stay) { stay.addEventListener("click", function () { ping(); }); }
+
+  window.setInterval(autosave, AUTOSAVE_EVERY_MS);
+  window.setInterval(function () {
+    if (active && Date.now() - lastPing >= PING_EVERY_MS) {
+      active = false;
+      ping();
+    }
+    var left = idleMs - (Date.now() - lastServerContact);
+    if (left <= WARN_BEFORE_MS && warning) {
+      warning.hidden = false;
+      if (dirty) { autosave(); }
+    }
+  }, 5000);
+  window.addEventListener("pagehide", function () {
+    if (dirty && navigator.sendBeacon) {
+      navigator.sendBeacon(form.getAttribute("data-autosave-url"), new FormData(form));
+    }
+  });
+}());

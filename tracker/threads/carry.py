@@ -1,0 +1,174 @@
+"""Carry-forward: the open items a new session must review, each with where it came from
+and its last values. Nothing here copies text into a note; it only finds the items.
+
+The set for a session S is: every active strategy, every belief not yet integrated, every
+open theme that came up in the patient's last few sessions before S, plus any item S has
+already decided (so that a decision which, say, paused a strategy keeps it on S's page).
+Items created in S itself are listed apart as "added in this session".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from tracker.courses.models import TherapySession
+from tracker.threads.models import (
+    Belief,
+    BeliefRating,
+    Strategy,
+    StrategyReview,
+    Theme,
+    ThemeMention,
+)
+
+DEFAULT_THEME_WINDOW = 3  # Sessions back in which an open theme must have come up.
+
+
+@dataclass
+class CarriedItem:
+    record: Any  # Strategy, Belief or Theme
+    origin: TherapySession | None  # The session it first appeared in.
+    last: Any = None  # The latest review/rating/mention before this session (not "skip").
+    last_session: TherapySession | None = None
+    current: Any = None  # This session's decision, once made.
+
+    @property
+    def decided(self) -> bool:
+        return self.current is not None
+
+
+@dataclass
+class Carry:
+    strategies: list[CarriedItem] = field(default_factory=list)
+    beliefs: list[CarriedItem] = field(default_factory=list)
+    themes: list[CarriedItem] = field(default_factory=list)
+    added_strategies: list[Strategy] = field(default_factory=list)
+    added_beliefs: list[Belief] = field(default_factory=list)
+    added_themes: list[Theme] = field(default_factory=list)
+
+    @property
+    def items(self) -> list[CarriedItem]:
+        return [*self.strategies, *self.beliefs, *self.themes]
+
+    @property
+    def undecided(self) -> int:
+        return sum(1 for item in self.items if not item.decided)
+
+
+def carry_for(db: Session, session: TherapySession, *,
+              theme_window: int = DEFAULT_THEME_WINDOW) -> Carry:
+    """Everything carried into `session`. A fixed number of queries, whatever the history."""
+    sessions = {s.id: s for s in db.scalars(
+        select(TherapySession).where(TherapySession.patient_id == session.patient_id)
+    )}
+    earlier = sorted((s for s in sessions.values() if _before(s, session)),
+                     key=lambda s: (s.starts_at, s.id))
+    recent_ids = [s.id for s in earlier[-theme_window:]]
+    current = _current_decisions(session)
+    carry = Carry()
+
+    strategies = db.scalars(
+        select(Strategy).options(joinedload(Strategy.replaces))
+        .where(Strategy.patient_id == session.patient_id,
+               or_(Strategy.status == "active", Strategy.first_session_id == session.id,
+                   Strategy.id.in_(list(current["strategy"]))))
+        .order_by(Strategy.id)
+    ).all()
+    modified_into = {r.new_strategy_id for r in current["strategy"].values()}
+    last_reviews = _latest_before(db, StrategyReview, StrategyReview.strategy_id,
+                                  [s.id for s in strategies], session)
+    for strategy in strategies:
+        if strategy.first_session_id == session.id:
+            if strategy.id not in modified_into:
+                carry.added_strategies.append(strategy)
+            continue
+        carry.strategies.append(_item(strategy, sessions, last_reviews, current["strategy"]))
+
+    beliefs = db.scalars(
+        select(Belief).where(Belief.patient_id == session.patient_id,
+                             or_(Belief.status != "integrated",
+                                 Belief.first_session_id == session.id,
+                                 Belief.id.in_(list(current["belief"]))))
+        .order_by(Belief.id)
+    ).all()
+    last_ratings = _latest_before(db, BeliefRating, BeliefRating.belief_id,
+                                  [b.id for b in beliefs], session)
+    for belief in beliefs:
+        if belief.first_session_id == session.id:
+            carry.added_beliefs.append(belief)
+        else:
+            carry.beliefs.append(_item(belief, sessions, last_ratings, current["belief"]))
+
+    raised_recently = select(ThemeMention.theme_id).where(
+        ThemeMention.session_id.in_(recent_ids), ThemeMention.decision != "skip")
+    themes = db.scalars(
+        select(Theme).where(
+            Theme.patient_id == session.patient_id,
+            or_(Theme.first_session_id == session.id, Theme.id.in_(list(current["theme"])),
+                (Theme.status == "open") & (Theme.id.in_(raised_recently)
+                                            | Theme.first_session_id.in_(recent_ids))))
+        .order_by(Theme.id)
+    ).all()
+    last_mentions = _latest_before(db, ThemeMention, ThemeMention.theme_id,
+                                   [t.id for t in themes], session)
+    for theme in themes:
+        if theme.first_session_id == session.id:
+            carry.added_themes.append(theme)
+        else:
+            carry.themes.append(_item(theme, sessions, last_mentions, current["theme"]))
+    return carry
+
+
+def _before(other: TherapySession, session: TherapySession) -> bool:
+    return other.id != session.id and (other.starts_at, other.id) < (session.starts_at,
+                                                                       session.id)
+
+
+def _current_decisions(session: TherapySession) -> dict[str, dict[int, Any]]:
+    """This session's own decisions, keyed by the item's id (from loaded collections)."""
+    return {
+        "strategy": {r.strategy_id: r for r in session.strategy_reviews},
+        "belief": {r.belief_id: r for r in session.belief_ratings},
+        "theme": {m.theme_id: m for m in session.theme_mentions},
+    }
+
+
+def _latest_before(db: Session, model, item_column, item_ids: list[int],
+                   session: TherapySession) -> dict[int, Any]:
+    """For each item, its latest non-skipped row from a session before `session`."""
+    if not item_ids:
+        return {}
+    rank = func.row_number().over(
+        partition_by=item_column,
+        order_by=(TherapySession.starts_at.desc(), TherapySession.id.desc()),
+    ).label("rank")
+    ranked = (
+        select(model.id, rank)
+        .join(TherapySession, TherapySession.id == model.session_id)
+        .where(item_column.in_(item_ids), model.decision != "skip",
+               TherapySession.id != session.id,
+               (TherapySession.starts_at < session.starts_at)
+               | ((TherapySession.starts_at == session.starts_at)
+                  & (TherapySession.id < session.id)))
+        .subquery()
+    )
+    rows = db.scalars(
+        select(model).join(ranked, ranked.c.id == model.id).where(ranked.c.rank == 1)
+    ).all()
+    return {getattr(row, item_column.key): row for row in rows}
+
+
+def _item(record, sessions: dict[int, TherapySession], last: dict[int, Any],
+          current: dict[int, Any]) -> CarriedItem:
+    previous = last.get(record.id)
+    return CarriedItem(
+        record=record,
+        origin=sessions.get(record.first_session_id),
+        last=previous,
+        last_session=sessions.get(previous.session_id) if previous else None,
+        current=current.get(record.id),
+    )

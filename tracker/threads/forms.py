@@ -1,0 +1,109 @@
+"""Sub-forms of the session page: one per carried item, and blanks for new items."""
+
+from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from tracker.forms import SubForm
+from tracker.threads.models import (
+    BELIEF_DECISIONS,
+    STRATEGY_CATEGORIES,
+    STRATEGY_DECISIONS,
+    THEME_CATEGORIES,
+    THEME_DECISIONS,
+)
+
+DECIDE = "Choose a decision, or “Not discussed”."
+
+
+def _conviction(label):
+    return IntegerField(label, validators=[Optional(), NumberRange(min=0, max=100,
+                        message="Enter a number from 0 to 100.")],
+                        render_kw={"inputmode": "numeric"})
+
+
+def _target_field(label="Target (times a week)"):
+    return IntegerField(label, validators=[Optional(), NumberRange(
+        min=1, max=50, message="Enter a number of times a week from 1 to 50.")])
+
+
+class StrategyReviewForm(SubForm):
+    item_id = HiddenField()
+    decision = RadioField("Decision", choices=list(STRATEGY_DECISIONS.items()),
+                          validators=[InputRequired(message=DECIDE)])
+    times_practised = IntegerField(
+        "Times practised since the last session",
+        validators=[Optional(), NumberRange(min=0, max=500, message="Enter 0 to 500.")])
+    helpfulness = IntegerField(
+        "How helpful (0–10)",
+        validators=[Optional(), NumberRange(min=0, max=10, message="Enter 0 to 10.")])
+    barriers = TextAreaField("What got in the way", validators=[Length(max=2000)],
+                             render_kw={"rows": 2})
+    new_category = SelectField("New version: category", choices=list(STRATEGY_CATEGORIES.items()))
+    new_description = StringField("New version: description", validators=[Length(max=300)])
+    new_target = _target_field("New version: times a week")
+
+    def validate_new_description(self, field):
+        if self.decision.data == "modify" and not field.data:
+            raise ValidationError("Describe the modified strategy.")
+
+    def validate_new_target(self, field):
+        if self.decision.data == "modify" and field.data is None:
+            raise ValidationError("Give the modified strategy a target.")
+
+
+class BeliefReviewForm(SubForm):
+    item_id = HiddenField()
+    decision = RadioField("Where the shift stands", choices=list(BELIEF_DECISIONS.items()),
+                          validators=[InputRequired(message=DECIDE)])
+    old_conviction = _conviction("Conviction in the old belief (0–100)")
+    new_conviction = _conviction("Conviction in the new belief (0–100)")
+    note = TextAreaField("Note", validators=[Length(max=2000)], render_kw={"rows": 2})
+
+
+class ThemeReviewForm(SubForm):
+    item_id = HiddenField()
+    decision = RadioField("In this session", choices=list(THEME_DECISIONS.items()),
+                          validators=[InputRequired(message=DECIDE)])
+    notes = TextAreaField("What came up (imagery, emotion, in the client's words)",
+                          validators=[Length(max=5000)], render_kw={"rows": 2})
+
+
+class NewThemeForm(SubForm):
+    label = StringField("Theme, in the client's words", validators=[Length(max=200)])
+    category = SelectField("Category", choices=list(THEME_CATEGORIES.items()))
+    notes = TextAreaField("What came up", validators=[Length(max=5000)], render_kw={"rows": 2})
+
+    def is_blank(self) -> bool:
+        return not self.label.data and not self.notes.data
+
+    def validate_label(self, field):
+        if self.notes.data and not field.data:
+            raise ValidationError("Name the theme, or clear its notes.")
+
+
+class NewBeliefForm(SubForm):
+    old_belief = StringField("Old belief or pattern", validators=[Length(max=300)])
+    new_belief = StringField("Emerging belief or pattern", validators=[Length(max=300)])
+    old_conviction = _conviction("Conviction in the old belief (0–100)")
+    new_conviction = _conviction("Conviction in the new belief (0–100)")
+
+    def is_blank(self) -> bool:
+        return not (self.old_belief.data or self.new_belief.data)
+
+    def validate_new_belief(self, field):
+        if bool(field.data) != bool(self.old_belief.data):
+            raise ValidationError("Give both the old and the emerging belief.")
+
+
+class NewStrategyForm(SubForm):
+    category = SelectField("Category", choices=list(STRATEGY_CATEGORIES.items()))
+    description = StringField("Strategy", validators=[Length(max=300)],
+                              description="Small and concrete: “a 10-minute walk after lunch”.")
+    target_per_week = _target_field()
+
+    def is_blank(self) -> bool:
+        return not self.description.data
+
+    def validate_target_per_week(self, field):
+        if self.description.data and field.data is None:
+            raise ValidationError("How many times a week?")

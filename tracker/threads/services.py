@@ -1,0 +1,147 @@
+"""Apply a session's decisions on carried items, and create or remove items added in it.
+
+Decisions are applied when a draft is saved, so the patient-level lists always show the
+latest saved state; while the session is a draft, a decision can be changed and its effect
+is recomputed (a version created by "modify" is removed again if the decision changes).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from tracker.courses.models import TherapySession
+from tracker.threads.carry import CarriedItem
+from tracker.threads.models import (
+    STATUS_AFTER_DECISION,
+    Belief,
+    BeliefRating,
+    Strategy,
+    StrategyReview,
+    Theme,
+    ThemeMention,
+)
+
+
+class ThreadRuleError(ValueError):
+    """A rule about themes, beliefs or strategies was broken; the message is safe to show."""
+
+
+def review_strategy(db: Session, session: TherapySession, item: CarriedItem, data: dict) -> None:
+    strategy: Strategy = item.record
+    review: StrategyReview = item.current or StrategyReview(session=session, strategy=strategy)
+    if item.current is None:
+        db.add(review)
+    review.decision = data["decision"]
+    review.times_practised = data.get("times_practised")
+    review.helpfulness = data.get("helpfulness")
+    review.barriers = data.get("barriers") or ""
+    earlier_version = review.new_strategy
+    if review.decision == "modify":
+        version = earlier_version or Strategy(patient_id=strategy.patient_id, replaces=strategy,
+                                              first_session_id=session.id, status="active")
+        version.category = data["new_category"]
+        version.description = data["new_description"]
+        version.target_per_week = data["new_target"]
+        db.add(version)
+        review.new_strategy = version
+    elif earlier_version is not None:
+        review.new_strategy = None
+        db.flush()
+        _remove_strategy(db, earlier_version)
+    strategy.status = STATUS_AFTER_DECISION.get(review.decision, "active")
+
+
+def rate_belief(db: Session, session: TherapySession, item: CarriedItem, data: dict) -> None:
+    belief: Belief = item.record
+    rating: BeliefRating = item.current or BeliefRating(session=session, belief=belief)
+    if item.current is None:
+        db.add(rating)
+    rating.decision = data["decision"]
+    rating.old_conviction = data.get("old_conviction")
+    rating.new_conviction = data.get("new_conviction")
+    rating.note = data.get("note") or ""
+    if rating.decision == "skip":
+        belief.status = item.last.decision if item.last is not None else "emerging"
+    else:
+        belief.status = rating.decision
+
+
+def review_theme(db: Session, session: TherapySession, item: CarriedItem, data: dict) -> None:
+    theme: Theme = item.record
+    mention: ThemeMention = item.current or ThemeMention(session=session, theme=theme)
+    if item.current is None:
+        db.add(mention)
+    mention.decision = data["decision"]
+    mention.notes = data.get("notes") or ""
+    if mention.decision == "resolved":
+        theme.status, theme.resolved_session_id = "resolved", session.id
+    elif theme.resolved_session_id == session.id:
+        theme.status, theme.resolved_session_id = "open", None
+
+
+def add_theme(db: Session, session: TherapySession, data: dict) -> Theme:
+    theme = Theme(patient_id=session.patient_id, label=data["label"], category=data["category"],
+                  first_session_id=session.id, status="open")
+    db.add_all([theme, ThemeMention(session=session, theme=theme, decision="raised",
+                                    notes=data.get("notes") or "")])
+    return theme
+
+
+def add_belief(db: Session, session: TherapySession, data: dict) -> Belief:
+    belief = Belief(patient_id=session.patient_id, old_belief=data["old_belief"],
+                    new_belief=data["new_belief"], first_session_id=session.id,
+                    status="emerging")
+    db.add_all([belief, BeliefRating(session=session, belief=belief, decision="emerging",
+                                     old_conviction=data.get("old_conviction"),
+                                     new_conviction=data.get("new_conviction"))])
+    return belief
+
+
+def add_strategy(db: Session, session: TherapySession, data: dict) -> Strategy:
+    strategy = Strategy(patient_id=session.patient_id, category=data["category"],
+                        description=data["description"],
+                        target_per_week=data["target_per_week"],
+                        first_session_id=session.id, status="active")
+    db.add(strategy)
+    return strategy
+
+
+def remove_added(db: Session, session: TherapySession, kind: str, item_id: int) -> None:
+    """Take back an item added in this (draft) session. Only items that nothing else refers
+    to can go; anything already reviewed in another session stays."""
+    model = {"theme": Theme, "belief": Belief, "strategy": Strategy}[kind]
+    record = db.scalar(select(model).where(model.id == item_id,
+                                           model.patient_id == session.patient_id,
+                                           model.first_session_id == session.id))
+    if record is None:
+        raise ThreadRuleError("That item was not added in this session.")
+    if kind == "theme":
+        _only_here(db, ThemeMention, ThemeMention.theme_id, record.id, session)
+        db.execute(delete(ThemeMention).where(ThemeMention.theme_id == record.id))
+    elif kind == "belief":
+        _only_here(db, BeliefRating, BeliefRating.belief_id, record.id, session)
+        db.execute(delete(BeliefRating).where(BeliefRating.belief_id == record.id))
+    else:
+        _remove_strategy(db, record)
+        return
+    db.delete(record)
+    db.flush()
+
+
+def _only_here(db: Session, model, column, item_id: int, session: TherapySession) -> None:
+    elsewhere = db.scalar(select(func.count()).select_from(model)
+                          .where(column == item_id, model.session_id != session.id))
+    if elsewhere:
+        raise ThreadRuleError("This item was already used in another session; it stays.")
+
+
+def _remove_strategy(db: Session, strategy: Strategy) -> None:
+    used = db.scalar(select(func.count()).select_from(StrategyReview)
+                     .where(StrategyReview.strategy_id == strategy.id))
+    replaced_by = db.scalar(select(func.count()).select_from(Strategy)
+                            .where(Strategy.replaces_id == strategy.id))
+    if used or replaced_by:
+        raise ThreadRuleError("This strategy was already reviewed in another session; it stays.")
+    db.delete(strategy)
+    db.flush()
