@@ -211,7 +211,7 @@ def test_changing_the_password_requires_the_current_one(therapist_client):
         },
     )
     page = response.get_data(as_text=True)
-    assert response.status_code == 200
+    assert response.status_code == 401
     assert "This is not your current password." in page
 
 
@@ -278,3 +278,41 @@ def test_cookie_flags(app_config, app, client, therapist):
     assert "HttpOnly" in header
     assert "SameSite=Lax" in header
     assert "Expires=" in header  # Permanent for the absolute lifetime, not a browser session.
+
+
+def test_reauthentication_is_rate_limited(therapist_client):
+    wrong = {"current_password": "not my password", "new_password": "a brand new passphrase",
+             "confirm": "a brand new passphrase"}
+    for _ in range(5):
+        assert post_form(therapist_client, "/account/password", wrong).status_code == 401
+    right = dict(wrong, current_password=TEST_PASSWORD)
+    assert post_form(therapist_client, "/account/password", right).status_code == 429
+
+
+def test_the_account_limit_cannot_be_dodged_with_variants_of_the_email(app, client, therapist):
+    for variant in ["therapist@example.org", "THERAPIST@example.org", " therapist@example.org",
+                    "therap\x01ist@example.org", "therapist@example.org\x00"]:
+        response = post_form(client, "/login", {"email": variant, "password": "wrong"})
+        assert response.status_code == 401, variant
+    other = app.test_client()
+    response = post_form(other, "/login", {"email": "therapist\x02@example.org",
+                                           "password": TEST_PASSWORD},
+                         environ_base={"REMOTE_ADDR": "10.0.0.5"})
+    assert response.status_code == 429
+
+
+def test_a_json_body_is_not_read_as_a_form(app, client, therapist):
+    token = csrf_token(client, "/login")
+    response = client.post("/login", json={"email": therapist.email, "password": TEST_PASSWORD},
+                           headers={"X-CSRFToken": token})
+    assert response.status_code == 200  # The form saw no fields: nothing was signed in.
+    assert client.get("/patients/").status_code == 302
+
+
+def test_invalid_forms_and_successes_do_not_count_against_the_limit(client, therapist):
+    for _ in range(6):
+        assert post_form(client, "/login", {"email": "", "password": ""}).status_code == 200
+    for _ in range(6):
+        fresh = client.application.test_client()
+        assert post_form(fresh, "/login", {"email": therapist.email,
+                                           "password": TEST_PASSWORD}).status_code == 302

@@ -10,15 +10,16 @@ import pytest
 from flask import render_template_string
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
-from wtforms import Form, FormField
+from wtforms import FormField
 
 from tests.conftest import add_patient
 from tracker.courses.models import Course, TherapySession
 from tracker.db import get_db
 from tracker.dosing import rules
-from tracker.dosing.forms import DosingForm, NestingMeta
+from tracker.dosing.forms import DosingForm
 from tracker.dosing.models import BoosterDose, DosingRecord, VitalSigns
 from tracker.dosing.services import dosing_form_data, load_dosing, save_dosing
+from tracker.forms import SubForm
 
 D = Decimal
 
@@ -30,8 +31,13 @@ D = Decimal
     [
         ("racemic_ketamine", "im", D("35"), None),
         ("racemic_ketamine", "sublingual", D("1000"), None),
-        ("racemic_ketamine", "sublingual", D("5000"), "A dose of 5000 mg is outside the plausible"
-         " range (1–1000 mg). Check for a typing error."),
+        (
+            "racemic_ketamine",
+            "sublingual",
+            D("5000"),
+            "A dose of 5000 mg is outside the plausible"
+            " range (1–1000 mg). Check for a typing error.",
+        ),
         ("racemic_ketamine", "im", D("0"), "A dose of 0 mg is outside the plausible range"),
         ("racemic_ketamine", "im", D("0.5"), "A dose of 0.5 mg is outside"),
         ("racemic_ketamine", "im", D("300"), None),
@@ -106,18 +112,25 @@ def test_check_booster(dose, given_at, expected):
         ((None, None, None, None), {}),
         ((182, 96, 90, 97), {}),  # notable, not refused
         ((230, 125, None, None), {}),
-        ((400, 20, None, None), {"systolic": "A systolic pressure of 400 mmHg is outside the"
-                                 " plausible range (60–260 mmHg)",
-                                 "diastolic": "A diastolic pressure of 20 mmHg is outside the"
-                                 " plausible range (30–160 mmHg)"}),
+        (
+            (400, 20, None, None),
+            {
+                "systolic": "A systolic pressure of 400 mmHg is outside the"
+                " plausible range (60–260 mmHg)",
+                "diastolic": "A diastolic pressure of 20 mmHg is outside the"
+                " plausible range (30–160 mmHg)",
+            },
+        ),
         ((59, None, None, None), {"systolic": "(60–260 mmHg)"}),
         ((None, 161, None, None), {"diastolic": "(30–160 mmHg)"}),
         ((120, 120, None, None), {"diastolic": "must be below the systolic pressure (120)"}),
         ((80, 120, None, None), {"diastolic": "must be below the systolic pressure (80)"}),
         ((None, None, 29, None), {"heart_rate": "A heart rate of 29 beats per minute is outside"}),
         ((None, None, 221, None), {"heart_rate": "(30–220 beats per minute)"}),
-        ((None, None, None, 49), {"spo2": "An SpO2 of 49% is outside the plausible range"
-                                  " (50–100%)"}),
+        (
+            (None, None, None, 49),
+            {"spo2": "An SpO2 of 49% is outside the plausible range (50–100%)"},
+        ),
         ((None, None, None, 101), {"spo2": "(50–100%)"}),
     ],
 )
@@ -151,18 +164,30 @@ def test_weight_range(weight, expected):
 @pytest.mark.parametrize(
     ("vitals", "expected"),
     [
-        ([{"timepoint": "peak", "systolic": 182, "diastolic": 96}],
-         ["Blood pressure 182/96 at about 40 minutes is clinically notable (systolic ≥ 180)."]),
-        ([{"timepoint": "baseline", "systolic": 150, "diastolic": 110}],
-         ["Blood pressure 150/110 at baseline (before dosing) is clinically notable"
-          " (diastolic ≥ 110)."]),
-        ([{"timepoint": "discharge", "systolic": 190, "diastolic": 115}],
-         ["Blood pressure 190/115 at discharge is clinically notable"
-          " (systolic ≥ 180, diastolic ≥ 110)."]),
+        (
+            [{"timepoint": "peak", "systolic": 182, "diastolic": 96}],
+            ["Blood pressure 182/96 at about 40 minutes is clinically notable (systolic ≥ 180)."],
+        ),
+        (
+            [{"timepoint": "baseline", "systolic": 150, "diastolic": 110}],
+            [
+                "Blood pressure 150/110 at baseline (before dosing) is clinically notable"
+                " (diastolic ≥ 110)."
+            ],
+        ),
+        (
+            [{"timepoint": "discharge", "systolic": 190, "diastolic": 115}],
+            [
+                "Blood pressure 190/115 at discharge is clinically notable"
+                " (systolic ≥ 180, diastolic ≥ 110)."
+            ],
+        ),
         ([{"timepoint": "peak", "systolic": 179, "diastolic": 109}], []),
         ([{"timepoint": "peak", "systolic": None, "diastolic": None}], []),
-        ([{"timepoint": "peak", "systolic": None, "diastolic": 112}],
-         ["Blood pressure —/112 at about 40 minutes is clinically notable (diastolic ≥ 110)."]),
+        (
+            [{"timepoint": "peak", "systolic": None, "diastolic": 112}],
+            ["Blood pressure —/112 at about 40 minutes is clinically notable (diastolic ≥ 110)."],
+        ),
     ],
 )
 def test_notable_vitals(vitals, expected):
@@ -184,8 +209,13 @@ def test_notable_vitals_reads_model_rows_too():
     [
         ("esketamine", time(10, 0), time(12, 0), None),
         ("esketamine", time(10, 0), time(12, 30), None),
-        ("esketamine", time(10, 0), time(11, 59), "Monitoring lasted 1 h 59 min: Esketamine"
-         " (Spravato) requires at least 2 hours of observation."),
+        (
+            "esketamine",
+            time(10, 0),
+            time(11, 59),
+            "Monitoring lasted 1 h 59 min: Esketamine"
+            " (Spravato) requires at least 2 hours of observation.",
+        ),
         ("esketamine", time(10, 0), time(10, 45), "Monitoring lasted 0 h 45 min"),
         ("esketamine", None, time(12, 0), "Record when monitoring started and ended"),
         ("esketamine", time(10, 0), None, "Record when monitoring started and ended"),
@@ -268,10 +298,16 @@ def test_valid_form_has_no_errors_and_gives_the_data(app):
     assert data["administered_at"] == time(10, 5)
     assert data["monitoring_end"] == time(12, 15)
     assert data["vitals"]["baseline"] == {
-        "systolic": 128, "diastolic": 82, "heart_rate": 71, "spo2": 98
+        "systolic": 128,
+        "diastolic": 82,
+        "heart_rate": 71,
+        "spo2": 98,
     }
     assert data["vitals"]["peak"] == {
-        "systolic": 182, "diastolic": 96, "heart_rate": None, "spo2": None
+        "systolic": 182,
+        "diastolic": 96,
+        "heart_rate": None,
+        "spo2": None,
     }
     assert data["vitals"]["discharge"] == dict.fromkeys(data["vitals"]["peak"])
     assert data["adverse_events"] == ["nausea", "anxiety"]
@@ -296,20 +332,33 @@ def test_form_has_two_booster_rows_and_three_vitals_rows(app):
 @pytest.mark.parametrize(
     ("fields", "field", "message"),
     [
-        ({"dose_mg": "5000"}, "dose_mg",
-         "A dose of 5000 mg is outside the plausible range (1–1000 mg). Check for a typing error."),
+        (
+            {"dose_mg": "5000"},
+            "dose_mg",
+            "A dose of 5000 mg is outside the plausible range (1–1000 mg)."
+            " Check for a typing error.",
+        ),
         ({"route": "iv", "dose_mg": "400"}, "dose_mg", "plausible range for IV dosing (1–300 mg)"),
         ({"dose_mg": ""}, "dose_mg", "Enter the dose in mg."),
         ({"dose_mg": "abc"}, "dose_mg", "Not a valid decimal value."),
-        ({"medication": "esketamine", "route": "intranasal", "dose_mg": "50"}, "dose_mg",
-         "enter 28, 56 or 84 mg (not 50 mg)"),
-        ({"medication": "esketamine", "route": "im", "dose_mg": "56"}, "route",
-         "Esketamine (Spravato) is given intranasally only"),
+        (
+            {"medication": "esketamine", "route": "intranasal", "dose_mg": "50"},
+            "dose_mg",
+            "enter 28, 56 or 84 mg (not 50 mg)",
+        ),
+        (
+            {"medication": "esketamine", "route": "im", "dose_mg": "56"},
+            "route",
+            "Esketamine (Spravato) is given intranasally only",
+        ),
         ({"medication": "lsd"}, "medication", "Not a valid choice."),
         ({"medication": ""}, "medication", "This field is required."),
         ({"weight_kg": "500"}, "weight_kg", "A weight of 500 kg is outside the plausible range"),
-        ({"monitoring_start": "12:00", "monitoring_end": "10:00"}, "monitoring_end",
-         "Monitoring cannot end (10:00) before it started (12:00)."),
+        (
+            {"monitoring_start": "12:00", "monitoring_end": "10:00"},
+            "monitoring_end",
+            "Monitoring cannot end (10:00) before it started (12:00).",
+        ),
         ({"monitoring_end": "25:00"}, "monitoring_end", "Not a valid time value."),
         ({"transport_home": "jetpack"}, "transport_home", "Not a valid choice."),
         ({"adverse_event_notes": "x" * 5001}, "adverse_event_notes", "5000"),
@@ -345,15 +394,23 @@ def test_booster_with_a_time_but_no_dose_is_an_error_next_to_its_dose(app):
 
 def test_booster_out_of_range(app):
     form = validated(app, **{"boosters-0-dose_mg": "600"})
-    assert "A booster dose of 600 mg is outside the plausible range (1–500 mg)" in (
-        form.boosters[0].form.dose_mg.errors[0]
+    assert (
+        "A booster dose of 600 mg is outside the plausible range (1–500 mg)"
+        in (form.boosters[0].form.dose_mg.errors[0])
     )
 
 
 def test_vitals_errors_are_next_to_the_vital(app):
-    form = validated(app, **{"peak-systolic": "400", "peak-diastolic": "20",
-                             "discharge-systolic": "120", "discharge-diastolic": "130",
-                             "baseline-spo2": "12"})
+    form = validated(
+        app,
+        **{
+            "peak-systolic": "400",
+            "peak-diastolic": "20",
+            "discharge-systolic": "120",
+            "discharge-diastolic": "130",
+            "baseline-spo2": "12",
+        },
+    )
     assert set(form.errors) == {"peak", "discharge", "baseline"}
     assert "A systolic pressure of 400 mmHg" in form.peak.form.systolic.errors[0]
     assert "A diastolic pressure of 20 mmHg" in form.peak.form.diastolic.errors[0]
@@ -370,8 +427,14 @@ def test_notable_blood_pressure_is_accepted(app):
 
 
 def test_short_spravato_observation_is_a_warning_not_an_error(app):
-    form = validated(app, medication="esketamine", route="intranasal", dose_mg="56",
-                     monitoring_start="10:00", monitoring_end="11:30")
+    form = validated(
+        app,
+        medication="esketamine",
+        route="intranasal",
+        dose_mg="56",
+        monitoring_start="10:00",
+        monitoring_end="11:30",
+    )
     assert form.errors == {}
     assert form.warnings() == [
         "Monitoring lasted 1 h 30 min: Esketamine (Spravato) requires at least 2 hours of"
@@ -379,8 +442,9 @@ def test_short_spravato_observation_is_a_warning_not_an_error(app):
     ]
 
 
-@pytest.mark.parametrize("bad", ["NaN", "-nan", "sNaN", "Infinity", "-Infinity", "1e400",
-                                 "1e999999999", "-1e-999999999"])
+@pytest.mark.parametrize(
+    "bad", ["NaN", "-nan", "sNaN", "Infinity", "-Infinity", "1e400", "1e999999999", "-1e-999999999"]
+)
 @pytest.mark.parametrize("name", ["dose_mg", "weight_kg", "boosters-0-dose_mg"])
 def test_non_numbers_never_raise(app, bad, name):
     """NaN and infinities parse as decimals; every comparison must be stopped before."""
@@ -402,8 +466,9 @@ def test_vital_signs_must_be_whole_numbers_in_range(app, bad):
     assert form.baseline.form.heart_rate.errors
 
 
-@pytest.mark.parametrize("key", ["boosters-²-dose_mg", "boosters-" + "9" * 5000 + "-dose_mg",
-                                 "boosters-1000-dose_mg"])
+@pytest.mark.parametrize(
+    "key", ["boosters-²-dose_mg", "boosters-" + "9" * 5000 + "-dose_mg", "boosters-1000-dose_mg"]
+)
 def test_crafted_booster_indices_are_ignored(app, key):
     """str.isdigit() is true of '²', and int() then raises in stock FieldList."""
     form = validated(app, **{key: "20"})
@@ -425,24 +490,32 @@ def test_adverse_events_keep_a_canonical_order_and_refuse_unknown_codes(app):
 
 
 def test_nests_inside_a_page_form_with_prefixed_names_and_dict_data(app):
-    class PageForm(Form):
-        class Meta(NestingMeta):
-            pass
-
+    class PageForm(SubForm):
         dosing = FormField(DosingForm)
 
     with app.test_request_context():
-        form = PageForm(formdata=MultiDict({"dosing-medication": "esketamine",
-                                            "dosing-route": "intranasal",
-                                            "dosing-dose_mg": "50",
-                                            "dosing-peak-systolic": "120"}))
+        form = PageForm(
+            formdata=MultiDict(
+                {
+                    "dosing-medication": "esketamine",
+                    "dosing-route": "intranasal",
+                    "dosing-dose_mg": "50",
+                    "dosing-peak-systolic": "120",
+                }
+            )
+        )
         assert form.validate() is False
         assert "not 50 mg" in form.errors["dosing"]["dose_mg"][0]
         assert form.dosing.form.peak.form.systolic.name == "dosing-peak-systolic"
         assert form.dosing.form.boosters[0].form.dose_mg.name == "dosing-boosters-0-dose_mg"
 
-        prefilled = PageForm(data={"dosing": dosing_form_data(
-            None, default_medication="esketamine", default_route="intranasal")})
+        prefilled = PageForm(
+            data={
+                "dosing": dosing_form_data(
+                    None, default_medication="esketamine", default_route="intranasal"
+                )
+            }
+        )
         assert prefilled.dosing.form.medication.data == "esketamine"
         assert prefilled.dosing.form.route.data == "intranasal"
 
@@ -647,56 +720,82 @@ def test_form_data_always_leaves_a_blank_booster_row(app, dosing_session, db):
 
 # Templates
 
+
+def field_errors(page: str, field_id: str) -> list[str]:
+    """The messages rendered next to one field."""
+    match = re.search(rf'<ul class="field__errors" id="{field_id}-error">(.*?)</ul>', page, re.S)
+    return re.findall(r"<li>(.*?)</li>", match.group(1)) if match else []
+
+
 FIELDS = '{% from "dosing/_fields.html" import dosing_fields %}{{ dosing_fields(form, warnings) }}'
 SUMMARY = (
-    '{% from "dosing/_summary.html" import dosing_summary %}'
-    "{{ dosing_summary(record, warnings) }}"
+    '{% from "dosing/_summary.html" import dosing_summary %}{{ dosing_summary(record, warnings) }}'
 )
 
 
 def test_fields_macro_labels_every_input_and_shows_errors_next_to_fields(app):
     with app.test_request_context():
-        form = DosingForm(formdata=MultiDict({**VALID, "dose_mg": "5000",
-                                              "peak-systolic": "400",
-                                              "boosters-1-given_at": "11:00"}))
+        form = DosingForm(
+            formdata=MultiDict(
+                {**VALID, "dose_mg": "5000", "peak-systolic": "400", "boosters-1-given_at": "11:00"}
+            )
+        )
         form.validate()
         page = render_template_string(FIELDS, form=form, warnings=["Check the weight."])
 
-    for label in ["Medication", "Route", "Dose (mg)", "Weight (kg)", "Dose given at",
-                  "Monitoring started", "Monitoring ended", "Adverse events", "Nausea",
-                  "Dissociation beyond expected", "Transport home", "— choose —",
-                  "Booster 1: dose (mg)", "Booster 2: given at",
-                  "About 40 minutes: Systolic (mmHg)", "At discharge: SpO2 (%)",
-                  "<caption>Vital signs", "<caption>Boosters",
-                  '<th scope="row">Baseline (before dosing)</th>',
-                  '<th scope="col">Diastolic (mmHg)</th>']:
+    for label in [
+        "Medication",
+        "Route",
+        "Dose (mg)",
+        "Weight (kg)",
+        "Dose given at",
+        "Monitoring started",
+        "Monitoring ended",
+        "Adverse events",
+        "Nausea",
+        "Dissociation beyond expected",
+        "Transport home",
+        "— choose —",
+        "Booster 1: dose (mg)",
+        "Booster 2: given at",
+        "About 40 minutes: Systolic (mmHg)",
+        "At discharge: SpO2 (%)",
+        "<caption>Vital signs",
+        "<caption>Boosters",
+        '<th scope="row">Baseline (before dosing)</th>',
+        '<th scope="col">Diastolic (mmHg)</th>',
+    ]:
         assert label in page, label
     # Every input, select and textarea has a label.
     ids = re.findall(r'<(?:input|select|textarea)[^>]*\bid="([^"]+)"', page)
     assert len(ids) > 20
     for field_id in ids:
         assert f'for="{field_id}"' in page, field_id
-    assert (
-        '<ul class="field__errors" id="dose_mg-error"><li>A dose of 5000 mg is outside the'
-        " plausible range (1–1000 mg). Check for a typing error.</li></ul>" in page
-    )
-    assert '<ul class="field__errors" id="peak-systolic-error">' in page
-    assert '<ul class="field__errors" id="boosters-1-dose_mg-error">' in page
+    assert field_errors(page, "dose_mg") == [
+        "A dose of 5000 mg is outside the plausible range (1–1000 mg). Check for a typing error."
+    ]
+    assert "A systolic pressure of 400 mmHg" in field_errors(page, "peak-systolic")[0]
+    assert field_errors(page, "boosters-1-dose_mg") == [
+        "Enter the booster dose, or clear its time."
+    ]
+    assert field_errors(page, "route") == []
     assert 'aria-describedby="peak-systolic-error"' in page
     assert "Check the weight." in page
     assert "style=" not in page and "<script" not in page
 
 
 def test_fields_macro_renders_nested_names(app):
-    class PageForm(Form):
-        class Meta(NestingMeta):
-            pass
-
+    class PageForm(SubForm):
         dosing = FormField(DosingForm)
 
     with app.test_request_context():
-        form = PageForm(data={"dosing": dosing_form_data(None, default_medication="esketamine",
-                                                         default_route="intranasal")})
+        form = PageForm(
+            data={
+                "dosing": dosing_form_data(
+                    None, default_medication="esketamine", default_route="intranasal"
+                )
+            }
+        )
         page = render_template_string(FIELDS, form=form.dosing, warnings=())
     assert 'name="dosing-peak-systolic"' in page
     assert 'name="dosing-boosters-1-given_at"' in page
@@ -705,14 +804,16 @@ def test_fields_macro_renders_nested_names(app):
 
 def test_summary_macro_shows_the_record_and_marks_notable_values(app, dosing_session, db):
     session = db.get(TherapySession, dosing_session)
-    save_dosing(db, session, form_data(adverse_events=["nausea", "dissociation"]),
-                patient_weight=D("70"))
+    save_dosing(
+        db, session, form_data(adverse_events=["nausea", "dissociation"]), patient_weight=D("70")
+    )
     db.commit()
     db.expunge_all()
     record = load_dosing(db, dosing_session)
     with app.test_request_context():
-        page = render_template_string(SUMMARY, record=record,
-                                      warnings=rules.dosing_warnings(record))
+        page = render_template_string(
+            SUMMARY, record=record, warnings=rules.dosing_warnings(record)
+        )
 
     for shown in [
         "Ketamine (racemic)",
@@ -739,20 +840,35 @@ def test_summary_macro_shows_the_record_and_marks_notable_values(app, dosing_ses
 def test_summary_macro_without_weight_or_vitals(app, dosing_session, db):
     session = db.get(TherapySession, dosing_session)
     empty_vitals = dict.fromkeys(("systolic", "diastolic", "heart_rate", "spo2"))
-    data = form_data(medication="esketamine", route="intranasal", dose_mg=D("56"), boosters=[],
-                     vitals={"baseline": empty_vitals}, adverse_events=[], transport_home=None,
-                     monitoring_end=time(11, 0))
+    data = form_data(
+        medication="esketamine",
+        route="intranasal",
+        dose_mg=D("56"),
+        boosters=[],
+        vitals={"baseline": empty_vitals},
+        adverse_events=[],
+        transport_home=None,
+        monitoring_end=time(11, 0),
+    )
     save_dosing(db, session, data, patient_weight=None)
     db.commit()
     db.expunge_all()
     record = load_dosing(db, dosing_session)
     with app.test_request_context():
-        page = render_template_string(SUMMARY, record=record,
-                                      warnings=rules.dosing_warnings(record))
+        page = render_template_string(
+            SUMMARY, record=record, warnings=rules.dosing_warnings(record)
+        )
     assert "Esketamine (Spravato)" in page
     assert "56.0 mg</dd>" in page
     assert "no weight recorded" in page
     assert "No vital signs recorded." in page
     assert "None recorded" in page
     assert "Monitoring lasted 1 h 00 min" in page
-    assert "mg/kg)" not in page
+    assert not re.search(r"\d mg/kg", page)
+
+
+def test_save_refuses_a_signed_session(app, dosing_session, db):
+    session = db.get(TherapySession, dosing_session)
+    session.status = "signed"
+    with pytest.raises(ValueError, match="signed"):
+        save_dosing(db, session, form_data(), patient_weight=D("70"))

@@ -26,11 +26,7 @@ login_manager.session_protection = "basic"
 
 @login_manager.user_loader
 def _load_user(token: str) -> User | None:
-    db = get_db()
-    user = sessions.resume(db, token)
-    if db.dirty:
-        db.commit()
-    return user
+    return sessions.resume(get_db(), token)
 
 
 @login_manager.unauthorized_handler

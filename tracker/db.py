@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, raiseload, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -82,11 +83,13 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        # Every transaction takes the write lock up front. A deferred transaction that reads
-        # and then writes can fail at once with SQLITE_BUSY when another process wrote in
-        # between (the busy timeout cannot help there); taking the lock first means a second
-        # writer simply waits for the busy timeout instead of deadlocking.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A transaction that may write takes the write lock up front: a deferred transaction
+        # that reads and then writes can fail at once with SQLITE_BUSY when another process
+        # wrote in between (the busy timeout cannot help there); taking the lock first means
+        # a second writer simply waits instead of deadlocking. Read-only work (the requests
+        # of safe methods, see get_db) begins DEFERRED and blocks nobody.
+        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        connection.exec_driver_sql("BEGIN DEFERRED" if mode == "DEFERRED" else "BEGIN IMMEDIATE")
 
 
 def init_app(app: Flask) -> None:
@@ -96,6 +99,7 @@ def init_app(app: Flask) -> None:
         echo=app.config["SQL_ECHO"],
     )
     app.extensions["tracker.engine"] = engine
+    app.extensions["tracker.read_engine"] = engine.execution_options(sqlite_begin="DEFERRED")
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     if app.config["RAISE_ON_LAZY_LOAD"]:
         event.listen(factory, "do_orm_execute", _forbid_lazy_loads)
@@ -114,10 +118,20 @@ def get_engine() -> Engine:
     return current_app.extensions["tracker.engine"]
 
 
+def get_read_engine() -> Engine:
+    """The engine for read-only work: on SQLite its transactions take no write lock."""
+    return current_app.extensions["tracker.read_engine"]
+
+
 def get_db() -> Session:
-    """The SQLAlchemy Session of the current request or CLI command (created on first use)."""
+    """The SQLAlchemy Session of the current request or CLI command (created on first use).
+
+    Requests of safe methods (GET, HEAD, OPTIONS) read only: on SQLite their transaction
+    begins DEFERRED, so that reading pages never waits for, or blocks, a writer."""
     if "db" not in g:
-        g.db = current_app.extensions["tracker.sessionmaker"]()
+        factory = current_app.extensions["tracker.sessionmaker"]
+        read_only = has_request_context() and request.method in SAFE_METHODS
+        g.db = factory(bind=get_read_engine()) if read_only else factory()
     return g.db
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 
+from flask import request
 from flask_wtf import FlaskForm
-from wtforms import Form, PasswordField, StringField
+from flask_wtf.form import SUBMIT_METHODS, _Auto
+from wtforms import FieldList, Form, PasswordField, StringField
+from wtforms.fields.choices import SelectChoice
 
 # C0 and C1 control characters other than tab, newline and carriage return (PostgreSQL
 # refuses NUL; none of them is ever typed on purpose).
@@ -32,10 +35,15 @@ class CleaningMeta:
 
 
 class BaseForm(FlaskForm):
-    """Every page form: CSRF-protected, text inputs cleaned before validation."""
+    """Every page form: CSRF-protected, text inputs cleaned before validation. Only
+    url-encoded or multipart text fields are read: never a JSON body or uploaded files,
+    whose values (numbers, objects, files) no field here expects."""
 
     class Meta(CleaningMeta):
-        pass
+        def wrap_formdata(self, form, formdata):
+            if formdata is _Auto:
+                return request.form if request.method in SUBMIT_METHODS else None
+            return formdata
 
 
 class SubForm(Form):
@@ -43,3 +51,24 @@ class SubForm(Form):
 
     class Meta(CleaningMeta):
         pass
+
+
+class SafeFieldList(FieldList):
+    """FieldList that only reads ASCII indices of a sane length.
+
+    WTForms accepts any key whose index part passes str.isdigit(), which is true of "²" and
+    of 5000-digit strings, and then int() raises: a crafted key would be a server error."""
+
+    def _extract_indices(self, prefix, formdata):
+        offset = len(prefix) + 1
+        for key in formdata:
+            if key.startswith(prefix):
+                index = key[offset:].split(self._field_separator, 1)[0]
+                if index.isascii() and index.isdigit() and len(index) <= 3:
+                    yield int(index)
+
+
+def choices(labels: dict[str, str], blank: str | None = None) -> list[SelectChoice]:
+    """SelectChoice objects (tuples are deprecated since WTForms 3.3)."""
+    first = [SelectChoice("", blank)] if blank is not None else []
+    return first + [SelectChoice(value, label) for value, label in labels.items()]

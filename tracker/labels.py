@@ -4,6 +4,7 @@ from flask import Flask
 
 from tracker.courses.forms import COURSE_STATUS_LABELS, KIND_LABELS
 from tracker.dosing.models import ADVERSE_EVENTS, MEDICATIONS, ROUTES, TIMEPOINTS, TRANSPORT
+from tracker.dosing.rules import dosing_warnings
 from tracker.threads.models import (
     BELIEF_DECISIONS,
     STRATEGY_CATEGORIES,
@@ -32,3 +33,4 @@ LABELS = {
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["labels"] = LABELS
+    app.jinja_env.globals["dosing_warnings"] = dosing_warnings

@@ -1,7 +1,8 @@
-"""Login rate limits (Flask-Limiter), per account and per address.
+"""Rate limits on guessing passwords (Flask-Limiter): sign-in per account and per address,
+and re-authentication (the current password) per signed-in account.
 
 One Limiter per app, so that each app (and each test) has its own counters; with a
-redis:// RATELIMIT_STORAGE_URI the counters are shared by every app server.
+redis:// RATELIMIT_STORAGE_URI the counters are shared by every worker and app server.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 
 from tracker.auth.services import normalize_email
 
@@ -17,19 +19,38 @@ def _account_key() -> str:
     return "account:" + normalize_email(request.form.get("email", ""))[:254]
 
 
+def _signed_in_account_key() -> str:
+    return f"user:{getattr(current_user, 'id', 'anonymous')}"
+
+
+def _failed(response) -> bool:
+    """Only refused credentials count: a typo in a form or a success costs nothing."""
+    return response.status_code == 401
+
+
+def _per_account() -> str:
+    return current_app.config["LOGIN_LIMIT_PER_ACCOUNT"]
+
+
+def _per_address() -> str:
+    return current_app.config["LOGIN_LIMIT_PER_ADDRESS"]
+
+
 def init_app(app: Flask) -> Limiter:
     limiter = Limiter(get_remote_address, app=app)
-    login_view = app.view_functions["auth.login"]
-    login_view = limiter.limit(
-        lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-        key_func=_account_key,
-        methods=["POST"],
-    )(login_view)
-    login_view = limiter.limit(
-        lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
-        key_func=get_remote_address,
-        methods=["POST"],
-        scope="login-address",
-    )(login_view)
-    app.view_functions["auth.login"] = login_view
+    _wrap(app, "auth.login",
+          limiter.limit(_per_account, key_func=_account_key, methods=["POST"],
+                        deduct_when=_failed),
+          limiter.limit(_per_address, key_func=get_remote_address, methods=["POST"],
+                        scope="login-address", deduct_when=_failed))
+    _wrap(app, "account.change_password",
+          limiter.limit(_per_account, key_func=_signed_in_account_key, methods=["POST"],
+                        scope="reauth", deduct_when=_failed))
     return limiter
+
+
+def _wrap(app: Flask, endpoint: str, *decorators) -> None:
+    view = app.view_functions[endpoint]
+    for decorate in decorators:
+        view = decorate(view)
+    app.view_functions[endpoint] = view

@@ -9,14 +9,20 @@ from sqlalchemy.orm import Session
 from tracker.auth import passwords, sessions
 from tracker.auth.models import User
 from tracker.db import utcnow
+from tracker.forms import clean_text
 
 
 class AccountError(ValueError):
     """A rule about accounts was broken; the message is safe to show."""
 
 
+class WrongPassword(AccountError):
+    """Re-authentication failed."""
+
+
 def normalize_email(email: str) -> str:
-    return (email or "").strip().lower()
+    """The one normalisation used by login, account lookup and the rate-limit key."""
+    return clean_text(email or "").lower()
 
 
 def find_by_email(db: Session, email: str) -> User | None:
@@ -25,10 +31,13 @@ def find_by_email(db: Session, email: str) -> User | None:
 
 def authenticate(db: Session, email: str, password: str) -> User | None:
     """The enabled account with this email and password, or None (same cost either way)."""
-    user = find_by_email(db, email)
-    ok = passwords.verify_password(user.password_hash if user else None, password)
-    if not ok or user is None or user.is_disabled:
+    row = db.execute(select(User.id, User.password_hash, User.is_disabled)
+                     .where(User.email == normalize_email(email))).first()
+    db.rollback()  # Only a read so far: release the database before the slow hash.
+    ok = passwords.verify_password(row.password_hash if row else None, password)
+    if not ok or row is None or row.is_disabled:
         return None
+    user = db.get(User, row.id)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     user.last_login_at = utcnow()
@@ -60,6 +69,15 @@ def create_user(
     except IntegrityError as error:
         raise AccountError("An account with this email already exists.") from error
     return user
+
+
+def change_own_password(db: Session, user: User, current: str, new: str) -> None:
+    """The account holder's change: the current password is required (re-authentication)."""
+    if not passwords.verify_password(user.password_hash, current):
+        raise WrongPassword("This is not your current password.")
+    if new == current:
+        raise AccountError("Choose a password different from the current one.")
+    set_password(db, user, new)
 
 
 def set_password(db: Session, user: User, new_password: str, *, must_change: bool = False) -> None:

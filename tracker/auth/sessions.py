@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tracker.auth.models import LoginSession, User
-from tracker.db import utcnow
+from tracker.db import get_engine, get_read_engine, utcnow
 
 # last_seen_at is written at most this often, so that most requests stay read-only.
 TOUCH_INTERVAL = timedelta(seconds=30)
@@ -61,41 +61,46 @@ def sign_in(db: Session, user: User) -> None:
 def resume(db: Session, token: str) -> User | None:
     """The user behind a live session token, or None.
 
-    Ends a session found stale and refreshes last_seen_at; the caller commits."""
+    The login-session record is checked and refreshed apart from the request's own
+    transaction (a short read, then, only when needed, a short write), so that reading a
+    page takes no write lock and the request's transaction stays the view's alone."""
     if not token or len(token) > 128:
         return None
-    record = db.scalar(
-        select(LoginSession).where(
-            LoginSession.token_hash == _digest(token), LoginSession.ended_at.is_(None)
-        )
-    )
-    if record is None:
+    with get_read_engine().connect() as connection:
+        row = connection.execute(
+            select(LoginSession.id, LoginSession.last_seen_at, LoginSession.expires_at,
+                   User.id.label("user_id"), User.is_disabled)
+            .join(User, User.id == LoginSession.user_id)
+            .where(LoginSession.token_hash == _digest(token), LoginSession.ended_at.is_(None))
+        ).first()
+    if row is None:
         return None
     now = utcnow()
-    reason = _expiry_reason(record, now)
-    user = db.get(User, record.user_id)
-    if reason is None and (user is None or user.is_disabled):
-        reason = "disabled"
+    reason = _expiry_reason(row, now) or ("disabled" if row.is_disabled else None)
     if reason is not None:
-        _end(record, now, reason)
+        _write_apart(update(LoginSession).where(LoginSession.id == row.id)
+                     .values(ended_at=now, ended_reason=reason))
         return None
-    if now - record.last_seen_at >= min(TOUCH_INTERVAL, _idle_limit() / 10):
-        record.last_seen_at = now
-    user.session_token = token
+    if now - row.last_seen_at >= min(TOUCH_INTERVAL, _idle_limit() / 10):
+        _write_apart(update(LoginSession).where(LoginSession.id == row.id)
+                     .values(last_seen_at=now))
+    user = db.get(User, row.user_id)
+    if user is not None:
+        user.session_token = token
     return user
 
 
-def _expiry_reason(record: LoginSession, now: datetime) -> str | None:
+def _write_apart(statement) -> None:
+    with get_engine().begin() as connection:
+        connection.execute(statement)
+
+
+def _expiry_reason(record, now: datetime) -> str | None:
     if now >= record.expires_at:
         return "expired"
     if now - record.last_seen_at >= _idle_limit():
         return "idle"
     return None
-
-
-def _end(record: LoginSession, now: datetime, reason: str) -> None:
-    record.ended_at = now
-    record.ended_reason = reason
 
 
 def end(db: Session, token: str | None, reason: str = "logout") -> None:

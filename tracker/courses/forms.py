@@ -3,9 +3,8 @@ from datetime import date, time
 from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from tracker.courses.models import COURSE_STATUSES, SESSION_KINDS
 from tracker.dosing.models import MEDICATIONS, ROUTES
-from tracker.forms import BaseForm
+from tracker.forms import BaseForm, choices
 
 KIND_LABELS = {"preparation": "Preparation", "dosing": "Dosing", "integration": "Integration",
                "check_in": "Check-in (call or message between sessions)"}
@@ -20,9 +19,9 @@ class CourseForm(BaseForm):
     planned_dosing_sessions = IntegerField(
         "Planned dosing sessions", validators=[InputRequired(), NumberRange(min=1, max=24)],
         description="Often 3 to 6.")
-    default_medication = SelectField("Usual medication", choices=list(MEDICATIONS.items()))
-    default_route = SelectField("Usual route", choices=list(ROUTES.items()))
-    status = SelectField("Status", choices=[(s, COURSE_STATUS_LABELS[s]) for s in COURSE_STATUSES],
+    default_medication = SelectField("Usual medication", choices=choices(MEDICATIONS))
+    default_route = SelectField("Usual route", choices=choices(ROUTES))
+    status = SelectField("Status", choices=choices(COURSE_STATUS_LABELS),
                          default="active")
     submit = SubmitField("Save course")
 
@@ -37,7 +36,7 @@ class NewSessionForm(BaseForm):
     (with every open item carried forward) follows."""
 
     course_id = SelectField("Course", coerce=int, validators=[InputRequired()])
-    kind = SelectField("Kind of session", choices=[(k, KIND_LABELS[k]) for k in SESSION_KINDS],
+    kind = SelectField("Kind of session", choices=choices(KIND_LABELS),
                        validators=[InputRequired()])
     session_date = DateField("Date", validators=[InputRequired()], default=date.today)
     start_time = TimeField("Start time", validators=[InputRequired()], default=lambda: time(10))

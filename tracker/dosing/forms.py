@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from wtforms import (
     DecimalField,
-    FieldList,
     FormField,
     IntegerField,
     SelectField,
@@ -17,13 +16,12 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from tracker.dosing import rules
 from tracker.dosing.models import ADVERSE_EVENTS, MEDICATIONS, ROUTES, TIMEPOINTS, TRANSPORT
-from tracker.forms import CleaningMeta, SubForm
+from tracker.forms import SafeFieldList, SubForm, choices
 from tracker.patients.forms import finite_number
 
 MAX_BOOSTERS = 6
@@ -38,37 +36,6 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
-
-
-class SafeFieldList(FieldList):
-    """FieldList that only reads ASCII indices of a sane length.
-
-    WTForms accepts any key whose index part passes str.isdigit(), which is true of "²" and
-    of 5000-digit strings, and then int() raises: a crafted key would be a server error."""
-
-    def _extract_indices(self, prefix, formdata):
-        offset = len(prefix) + 1
-        for key in formdata:
-            if key.startswith(prefix):
-                index = key[offset:].split(self._field_separator, 1)[0]
-                if index.isascii() and index.isdigit() and len(index) <= 3:
-                    yield int(index)
-
-
-class NestingMeta(CleaningMeta):
-    """CleaningMeta gives every field the clean_text filter, but FieldList and FormField
-    refuse filters (TypeError): their enclosed fields get it instead."""
-
-    def bind_field(self, form, unbound_field, options):
-        if issubclass(unbound_field.field_class, (FieldList, FormField)):
-            return unbound_field.bind(form=form, **options)
-        return super().bind_field(form, unbound_field, options)
-
-
-def _choices(labels: dict[str, str], blank: str | None = None) -> list[SelectChoice]:
-    """SelectChoice objects (tuples are deprecated since WTForms 3.3)."""
-    first = [SelectChoice("", blank)] if blank is not None else []
-    return first + [SelectChoice(value, label) for value, label in labels.items()]
 
 
 def _time(label: str, description: str | None = None) -> TimeField:
@@ -134,13 +101,10 @@ class VitalsForm(SubForm):
 
 
 class DosingForm(SubForm):
-    class Meta(NestingMeta):
-        pass
-
     medication = SelectField(
-        "Medication", choices=_choices(MEDICATIONS), validators=[InputRequired()]
+        "Medication", choices=choices(MEDICATIONS), validators=[InputRequired()]
     )
-    route = SelectField("Route", choices=_choices(ROUTES), validators=[InputRequired()])
+    route = SelectField("Route", choices=choices(ROUTES), validators=[InputRequired()])
     dose_mg = _amount(
         "Dose (mg)",
         "The initial dose. Esketamine: 28 mg per device (28, 56 or 84 mg).",
@@ -162,7 +126,7 @@ class DosingForm(SubForm):
     baseline = FormField(VitalsForm, label=TIMEPOINTS["baseline"])
     peak = FormField(VitalsForm, label=TIMEPOINTS["peak"])
     discharge = FormField(VitalsForm, label=TIMEPOINTS["discharge"])
-    adverse_events = MultiCheckboxField("Adverse events", choices=_choices(ADVERSE_EVENTS))
+    adverse_events = MultiCheckboxField("Adverse events", choices=choices(ADVERSE_EVENTS))
     adverse_event_notes = TextAreaField(
         "Adverse event notes",
         validators=[Optional(), Length(max=5000)],
@@ -171,7 +135,7 @@ class DosingForm(SubForm):
     )
     transport_home = SelectField(
         "Transport home",
-        choices=_choices(TRANSPORT, blank="— choose —"),
+        choices=choices(TRANSPORT, blank="— choose —"),
         validators=[Optional()],
         description="No driving until the next day.",
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from wtforms import (
     DateField,
-    FieldList,
     FormField,
     HiddenField,
     IntegerField,
@@ -17,7 +16,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Reg
 from wtforms.widgets import HiddenInput
 
 from tracker.dosing.forms import DosingForm
-from tracker.forms import BaseForm
+from tracker.forms import BaseForm, SafeFieldList
 from tracker.threads.forms import (
     BeliefReviewForm,
     NewBeliefForm,
@@ -52,14 +51,14 @@ class SessionForm(BaseForm):
         description="Your own process notes. Kept apart from the progress record, visible "
                     "only to you, never exported or summarised unless you ask explicitly.")
     dosing = FormField(DosingForm)
-    strategies = FieldList(FormField(StrategyReviewForm))
-    beliefs = FieldList(FormField(BeliefReviewForm))
-    themes = FieldList(FormField(ThemeReviewForm))
-    new_themes = FieldList(FormField(NewThemeForm), min_entries=NEW_THEME_SLOTS,
+    strategies = SafeFieldList(FormField(StrategyReviewForm))
+    beliefs = SafeFieldList(FormField(BeliefReviewForm))
+    themes = SafeFieldList(FormField(ThemeReviewForm))
+    new_themes = SafeFieldList(FormField(NewThemeForm), min_entries=NEW_THEME_SLOTS,
                            max_entries=10)
-    new_beliefs = FieldList(FormField(NewBeliefForm), min_entries=NEW_BELIEF_SLOTS,
+    new_beliefs = SafeFieldList(FormField(NewBeliefForm), min_entries=NEW_BELIEF_SLOTS,
                             max_entries=10)
-    new_strategies = FieldList(FormField(NewStrategyForm), min_entries=NEW_STRATEGY_SLOTS,
+    new_strategies = SafeFieldList(FormField(NewStrategyForm), min_entries=NEW_STRATEGY_SLOTS,
                                max_entries=10)
     save = SubmitField("Save draft")
     save_and_review = SubmitField("Save and review for signing")

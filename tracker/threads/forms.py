@@ -3,7 +3,7 @@
 from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from tracker.forms import SubForm
+from tracker.forms import SubForm, choices
 from tracker.threads.models import (
     BELIEF_DECISIONS,
     STRATEGY_CATEGORIES,
@@ -28,7 +28,7 @@ def _target_field(label="Target (times a week)"):
 
 class StrategyReviewForm(SubForm):
     item_id = HiddenField()
-    decision = RadioField("Decision", choices=list(STRATEGY_DECISIONS.items()),
+    decision = RadioField("Decision", choices=choices(STRATEGY_DECISIONS),
                           validators=[InputRequired(message=DECIDE)])
     times_practised = IntegerField(
         "Times practised since the last session",
@@ -38,7 +38,7 @@ class StrategyReviewForm(SubForm):
         validators=[Optional(), NumberRange(min=0, max=10, message="Enter 0 to 10.")])
     barriers = TextAreaField("What got in the way", validators=[Length(max=2000)],
                              render_kw={"rows": 2})
-    new_category = SelectField("New version: category", choices=list(STRATEGY_CATEGORIES.items()))
+    new_category = SelectField("New version: category", choices=choices(STRATEGY_CATEGORIES))
     new_description = StringField("New version: description", validators=[Length(max=300)])
     new_target = _target_field("New version: times a week")
 
@@ -53,7 +53,7 @@ class StrategyReviewForm(SubForm):
 
 class BeliefReviewForm(SubForm):
     item_id = HiddenField()
-    decision = RadioField("Where the shift stands", choices=list(BELIEF_DECISIONS.items()),
+    decision = RadioField("Where the shift stands", choices=choices(BELIEF_DECISIONS),
                           validators=[InputRequired(message=DECIDE)])
     old_conviction = _conviction("Conviction in the old belief (0–100)")
     new_conviction = _conviction("Conviction in the new belief (0–100)")
@@ -62,7 +62,7 @@ class BeliefReviewForm(SubForm):
 
 class ThemeReviewForm(SubForm):
     item_id = HiddenField()
-    decision = RadioField("In this session", choices=list(THEME_DECISIONS.items()),
+    decision = RadioField("In this session", choices=choices(THEME_DECISIONS),
                           validators=[InputRequired(message=DECIDE)])
     notes = TextAreaField("What came up (imagery, emotion, in the client's words)",
                           validators=[Length(max=5000)], render_kw={"rows": 2})
@@ -70,7 +70,7 @@ class ThemeReviewForm(SubForm):
 
 class NewThemeForm(SubForm):
     label = StringField("Theme, in the client's words", validators=[Length(max=200)])
-    category = SelectField("Category", choices=list(THEME_CATEGORIES.items()))
+    category = SelectField("Category", choices=choices(THEME_CATEGORIES))
     notes = TextAreaField("What came up", validators=[Length(max=5000)], render_kw={"rows": 2})
 
     def is_blank(self) -> bool:
@@ -96,7 +96,7 @@ class NewBeliefForm(SubForm):
 
 
 class NewStrategyForm(SubForm):
-    category = SelectField("Category", choices=list(STRATEGY_CATEGORIES.items()))
+    category = SelectField("Category", choices=choices(STRATEGY_CATEGORIES))
     description = StringField("Strategy", validators=[Length(max=300)],
                               description="Small and concrete: “a 10-minute walk after lunch”.")
     target_per_week = _target_field()
