@@ -28,7 +28,7 @@ def test_init_writes_config_migrates_seeds_and_is_idempotent(tmp_path, monkeypat
     monkeypatch.delenv("TRACKER_SECRET_KEY", raising=False)
     runner = CliRunner()
 
-    result = runner.invoke(init_command, [])
+    result = runner.invoke(init_command, ["--demo"])
     assert result.exit_code == 0, result.output
     config = instance / "config.py"
     assert config.stat().st_mode & 0o777 == 0o600
@@ -42,16 +42,16 @@ def test_init_writes_config_migrates_seeds_and_is_idempotent(tmp_path, monkeypat
     users, patients = count(app, User), count(app, Patient)
     assert users == 3 and patients >= 5
 
-    again = runner.invoke(init_command, [])
+    again = runner.invoke(init_command, ["--demo"])
     assert again.exit_code == 0, again.output
     assert "up to date" in again.output and "(created)" not in again.output
     assert config.read_text() == first_config
     assert (count(app, User), count(app, Patient)) == (users, patients)
 
 
-def test_init_without_demo_seeds_nothing(tmp_path, monkeypatch):
+def test_init_seeds_no_demo_unless_asked(tmp_path, monkeypatch):
     monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path / "instance"))
-    result = CliRunner().invoke(init_command, ["--no-demo"])
+    result = CliRunner().invoke(init_command, [])
     assert result.exit_code == 0, result.output
     assert "Demo logins" not in result.output
     assert count(create_app(), User) == 0

@@ -74,3 +74,16 @@ def test_default_database_is_sqlite_in_the_instance_folder(instance):
     url = app.extensions["tracker.engine"].url
     assert url.get_backend_name() == "sqlite"
     assert url.database == str(instance / "tracker.sqlite3")
+
+
+def test_settings_of_the_wrong_type_are_refused_in_one_line(instance, monkeypatch):
+    monkeypatch.setenv("TRACKER_SESSION_IDLE_MINUTES", '"abc"')
+    with pytest.raises(ConfigError) as raised:
+        create_app({"TESTING": True})
+    assert "SESSION_IDLE_MINUTES must be a whole number" in str(raised.value)
+
+
+def test_an_all_digit_secret_from_the_environment_is_kept_as_text(instance, monkeypatch):
+    monkeypatch.setenv("TRACKER_SECRET_KEY", "1234567890" * 4)
+    app = create_app()
+    assert app.config["SECRET_KEY"] == "1234567890" * 4

@@ -109,3 +109,29 @@ def test_static_files_are_served_without_login(client):
     response = client.get("/static/css/app.css")
     assert response.status_code == 200
     assert "text/css" in response.headers["Content-Type"]
+
+
+def test_the_error_page_survives_a_database_failure(app_config, tmp_path, monkeypatch):
+    """When the database itself fails, the 500 page must not need it (for the user menu)."""
+    from tracker import migrate
+    from tracker.auth import services as accounts
+    from tracker.db import get_db
+
+    monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path / "instance"))
+    path = tmp_path / "own.sqlite3"
+    app = create_app(dict(app_config, TESTING=False, DATABASE_URL=f"sqlite:///{path}"))
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    migrate.upgrade(app.extensions["tracker.engine"])
+    with app.app_context():
+        accounts.create_user(get_db(), email="t@example.org", name="T", password="x" * 12)
+        get_db().commit()
+    client = app.test_client()
+    post_form(client, "/login", {"email": "t@example.org", "password": "x" * 12})
+    assert client.get("/patients/").status_code == 200
+    app.extensions["tracker.engine"].dispose()
+    app.extensions["tracker.read_engine"].dispose()
+    path.rename(tmp_path / "gone.sqlite3")
+    path.mkdir()  # Now a folder: every connection fails.
+    response = client.get("/patients/")
+    assert response.status_code == 500
+    assert "Something went wrong" in response.get_data(as_text=True)

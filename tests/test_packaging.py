@@ -72,7 +72,7 @@ def test_wheel_contains_templates_static_and_migrations(installed):
 
 def test_installed_app_initialises_and_serves_the_login_page(installed):
     python, work, env = installed
-    init = run([python, "-m", "flask", "--app", "tracker", "init"], cwd=work, env=env)
+    init = run([python, "-m", "flask", "--app", "tracker", "init", "--demo"], cwd=work, env=env)
     assert "rivera@demo.kap" in init.stdout
     probe = run(
         [

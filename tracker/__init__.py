@@ -75,8 +75,21 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
+INTEGER_SETTINGS = ("SESSION_IDLE_MINUTES", "SESSION_LIFETIME_HOURS", "SQLITE_BUSY_TIMEOUT_MS",
+                    "PASSWORD_MIN_LENGTH", "PATIENTS_PER_PAGE", "THEME_CARRY_SESSIONS",
+                    "PROXY_FIX_X_FOR", "ARGON2_TIME_COST", "ARGON2_MEMORY_COST",
+                    "ARGON2_PARALLELISM")
+
+
 def _finish_config(app: Flask) -> None:
+    for name in INTEGER_SETTINGS:
+        value = app.config.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(f"{name} must be a whole number, not {type(value).__name__}.")
     secret = app.config.get("SECRET_KEY")
+    if secret is not None and not isinstance(secret, str):
+        secret = str(secret)  # An all-digit TRACKER_SECRET_KEY arrives parsed as a number.
+        app.config["SECRET_KEY"] = secret
     if not (app.debug or app.testing):
         if not secret or secret in PLACEHOLDER_SECRETS or len(secret) < MIN_SECRET_LENGTH:
             raise ConfigError(

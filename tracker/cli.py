@@ -41,9 +41,10 @@ def _private_opener(path, flags):
 @click.command("init")
 @click.option(
     "--demo/--no-demo",
-    default=True,
+    default=False,
     show_default=True,
-    help="Seed the demo practice when the database has no accounts yet.",
+    help="Seed the fictional demo practice (published passwords: never in production) "
+    "when the database has no accounts yet.",
 )
 def init_command(demo: bool) -> None:
     """Write instance/config.py if missing, migrate the database, seed the demo practice.
@@ -60,14 +61,13 @@ def init_command(demo: bool) -> None:
     with app.app_context():
         _upgrade()
         if demo:
-            from tracker.demo import DEMO_LOGINS, seed_demo
+            from tracker.demo import demo_present, seed_demo
 
             if not _has_accounts():
                 seed_demo(get_db(), progress=_progress)
                 get_db().commit()
-            click.echo("Demo logins (email / password):")
-            for email, password, role in DEMO_LOGINS:
-                click.echo(f"  {email:<28} {password:<24} {role}")
+            if demo_present(get_db()):
+                _print_demo_logins()
 
 
 def _has_accounts() -> bool:
@@ -140,12 +140,19 @@ def create_user_command(email: str, name: str, admin: bool, password: str) -> No
 @with_appcontext
 def seed_demo_command() -> None:
     """Add the demo practice (skipped when its accounts already exist)."""
-    from tracker.demo import DEMO_LOGINS, seed_demo
+    from tracker.demo import seed_demo
 
     db = get_db()
     created = seed_demo(db, progress=_progress)
     db.commit()
     click.echo("Demo practice seeded." if created else "Demo practice already present.")
+    _print_demo_logins()
+
+
+def _print_demo_logins() -> None:
+    from tracker.demo import DEMO_LOGINS
+
+    click.echo("Demo logins (email / password):")
     for email, password, role in DEMO_LOGINS:
         click.echo(f"  {email:<28} {password:<24} {role}")
 

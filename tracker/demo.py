@@ -97,11 +97,15 @@ _PATIENTS = {
 _ARCHIVED = {"Thomas Becker"}
 
 
+def demo_present(db: Session) -> bool:
+    return db.scalar(select(User.id).where(User.email == DEMO_LOGINS[0][0])) is not None
+
+
 def seed_demo(db: Session, progress=None) -> bool:
     """Create the demo practice unless its accounts exist. Returns whether it created it.
 
     progress(items, label) may wrap an iterable to show progress (the CLI passes a bar)."""
-    if db.scalar(select(User.id).where(User.email == DEMO_LOGINS[0][0])) is not None:
+    if demo_present(db):
         return False
     wrap = progress or (lambda items, label: _NullBar(items))
     users = {}

@@ -6,6 +6,7 @@ import logging
 import traceback
 
 from flask import Flask, g, render_template
+from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -40,6 +41,9 @@ def _rollback() -> None:
 
 def render_error(code: int):
     title, message = MESSAGES.get(code, MESSAGES[500])
+    if code >= 500:
+        # The failure may be the database itself: render without loading the user.
+        g._login_user = AnonymousUserMixin()
     return render_template("errors/error.html", code=code, title=title, message=message), code
 
 
