@@ -109,11 +109,12 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.admin.views import bp as admin_bp
     from tracker.auth.views import bp as auth_bp
     from tracker.courses.views import bp as courses_bp
+    from tracker.export.views import bp as export_bp
     from tracker.health import bp as health_bp
     from tracker.notes.views import bp as notes_bp
     from tracker.patients.views import bp as patients_bp
 
-    for blueprint in (auth_bp, account_bp, admin_bp, patients_bp, courses_bp, notes_bp,
+    for blueprint in (auth_bp, account_bp, admin_bp, patients_bp, courses_bp, notes_bp, export_bp,
                       health_bp):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", "home", lambda: redirect(url_for("patients.index")))

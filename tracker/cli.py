@@ -157,6 +157,37 @@ def _print_demo_logins() -> None:
         click.echo(f"  {email:<28} {password:<24} {role}")
 
 
+@click.command("export-patient")
+@click.argument("patient_id", type=int)
+@click.option("--include-psychotherapy-notes", is_flag=True,
+              help="Also export the private psychotherapy notes (HIPAA 45 CFR 164.501): only "
+                   "with the patient's specific authorization.")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file (created private) instead of standard output.")
+@with_appcontext
+def export_patient_command(patient_id: int, include_psychotherapy_notes: bool,
+                           output: str | None) -> None:
+    """Export one patient's full progress record as JSON (schema: docs/export.md)."""
+    import json
+
+    from tracker.export.record import patient_export
+    from tracker.patients.models import Patient
+
+    db = get_db()
+    patient = db.get(Patient, patient_id)
+    if patient is None:
+        raise click.ClickException(f"No patient with id {patient_id}.")
+    text = json.dumps(patient_export(db, patient,
+                                     include_psychotherapy_notes=include_psychotherapy_notes),
+                      ensure_ascii=False, indent=2)
+    if output:
+        with open(output, "w", encoding="utf-8", opener=_private_opener) as handle:
+            handle.write(text + "\n")
+        click.echo(f"Wrote {output}", err=True)
+    else:
+        click.echo(text)
+
+
 def init_app(app: Flask) -> None:
-    for command in (db_group, create_user_command, seed_demo_command):
+    for command in (db_group, create_user_command, seed_demo_command, export_patient_command):
         app.cli.add_command(command)

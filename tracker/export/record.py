@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, true
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from tracker.auth.models import User
@@ -385,7 +385,10 @@ def patient_export(
             select(PsychotherapyNote)
             .join(TherapySession, PsychotherapyNote.session_id == TherapySession.id)
             .join(Course, TherapySession.course_id == Course.id)
-            .where(TherapySession.patient_id == patient.id, Course.patient_id == patient.id)
+            .where(TherapySession.patient_id == patient.id, Course.patient_id == patient.id,
+                   # A therapist exports their own notes; an operator's CLI export has no
+                   # exporting account and takes every author's.
+                   PsychotherapyNote.author_id == exporter_id if exporter_id else true())
             .order_by(PsychotherapyNote.session_id)
         ).all()
         export["psychotherapy_notes"] = [
