@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from tracker.auth import services as accounts
 from tracker.auth.models import User
+from tracker.demo.course import seed_course
 from tracker.patients import services as patients
 
 DEMO_LOGINS = (
@@ -119,10 +120,15 @@ def seed_demo(db: Session, progress=None) -> bool:
                 is_admin=role.startswith("admin"),
             )
     rows = [(email, data) for email, items in _PATIENTS.items() for data in items]
-    with wrap(rows, "Patients") as bar:
+    today = date.today()
+    with wrap(rows, "Patients and their courses") as bar:
         for email, data in bar:
             patient = patients.create_patient(db, users[email], dict(data))
-            if data["display_name"] in _ARCHIVED:
+            archived = data["display_name"] in _ARCHIVED
+            # A finished course from last year for the archived patient.
+            seed_course(db, users[email], patient, today=today,
+                        shift_days=-300 if archived else 0)
+            if archived:
                 patients.set_archived(db, patient, True)
     return True
 
