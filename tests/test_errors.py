@@ -135,3 +135,17 @@ def test_the_error_page_survives_a_database_failure(app_config, tmp_path, monkey
     response = client.get("/patients/")
     assert response.status_code == 500
     assert "Something went wrong" in response.get_data(as_text=True)
+
+
+def test_request_logs_lose_query_strings(app):
+    import logging
+
+    from tracker.logs import RedactQueryStrings
+
+    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '%s - - [%s] %s',
+                               ("127.0.0.1", "date", '"GET /patients/?q=okafor HTTP/1.1" 200 -'),
+                               None)
+    RedactQueryStrings().filter(record)
+    assert "okafor" not in record.getMessage()
+    assert '"GET /patients/?…' in record.getMessage()
+    assert any(isinstance(f, RedactQueryStrings) for f in logging.getLogger("werkzeug").filters)

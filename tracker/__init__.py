@@ -13,7 +13,7 @@ from flask.cli import NoAppException
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from tracker import access, db, errors, headers, labels, limits, models  # noqa: F401  (all models mapped)
+from tracker import access, db, errors, headers, labels, limits, logs, models  # noqa: F401  (all models mapped)
 from tracker.config import MIN_SECRET_LENGTH, PLACEHOLDER_SECRETS, Defaults
 from tracker.converters import IdConverter
 
@@ -68,6 +68,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     headers.init_app(app)
     labels.init_app(app)
+    logs.init_app(app)
 
     from tracker import cli
 
