@@ -72,7 +72,10 @@ def edit(session_id: int):
     else:
         restored = _chosen_draft(drafts) or notes.restorable_autosave(drafts, session)
         if restored is not None:
-            form = SessionForm(formdata=MultiDict(restored.data))
+            # Typed on top of the saved version, or chosen knowingly over it: either way it
+            # is now based on the version saved, in a new editor (this tab).
+            typed = {k: v for k, v in restored.data.items() if k not in ("version", "editor_id")}
+            form = SessionForm(formdata=MultiDict(typed))
             form.version.data = session.version
             form.editor_id.data = editing.new_editor_id()
         else:

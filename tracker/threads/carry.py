@@ -35,6 +35,8 @@ class CarriedItem:
     last: Any = None  # The latest review/rating/mention before this session (not "skip").
     last_session: TherapySession | None = None
     current: Any = None  # This session's decision, once made.
+    # A later session already decided on this item: its status is that session's to set.
+    decided_later: bool = False
 
     @property
     def decided(self) -> bool:
@@ -67,6 +69,7 @@ def carry_for(db: Session, session: TherapySession, *,
     )}
     earlier = sorted((s for s in sessions.values() if _before(s, session)),
                      key=lambda s: (s.starts_at, s.id))
+    later_ids = [s.id for s in sessions.values() if _before(session, s)]
     recent_ids = [s.id for s in earlier[-theme_window:]]
     current = _current_decisions(session)
     carry = Carry()
@@ -79,14 +82,17 @@ def carry_for(db: Session, session: TherapySession, *,
         .order_by(Strategy.id)
     ).all()
     modified_into = {r.new_strategy_id for r in current["strategy"].values()}
+    strategies = [s for s in strategies if s.first_session_id not in later_ids]
     last_reviews = _latest_before(db, StrategyReview, StrategyReview.strategy_id,
                                   [s.id for s in strategies], session)
+    reviewed_later = _decided_in(db, StrategyReview, StrategyReview.strategy_id, later_ids)
     for strategy in strategies:
         if strategy.first_session_id == session.id:
             if strategy.id not in modified_into:
                 carry.added_strategies.append(strategy)
             continue
-        carry.strategies.append(_item(strategy, sessions, last_reviews, current["strategy"]))
+        carry.strategies.append(_item(strategy, sessions, last_reviews, current["strategy"],
+                                      reviewed_later))
 
     beliefs = db.scalars(
         select(Belief).where(Belief.patient_id == session.patient_id,
@@ -95,13 +101,16 @@ def carry_for(db: Session, session: TherapySession, *,
                                  Belief.id.in_(list(current["belief"]))))
         .order_by(Belief.id)
     ).all()
+    beliefs = [b for b in beliefs if b.first_session_id not in later_ids]
     last_ratings = _latest_before(db, BeliefRating, BeliefRating.belief_id,
                                   [b.id for b in beliefs], session)
+    rated_later = _decided_in(db, BeliefRating, BeliefRating.belief_id, later_ids)
     for belief in beliefs:
         if belief.first_session_id == session.id:
             carry.added_beliefs.append(belief)
         else:
-            carry.beliefs.append(_item(belief, sessions, last_ratings, current["belief"]))
+            carry.beliefs.append(_item(belief, sessions, last_ratings, current["belief"],
+                                       rated_later))
 
     raised_recently = select(ThemeMention.theme_id).where(
         ThemeMention.session_id.in_(recent_ids), ThemeMention.decision != "skip")
@@ -113,13 +122,16 @@ def carry_for(db: Session, session: TherapySession, *,
                                             | Theme.first_session_id.in_(recent_ids))))
         .order_by(Theme.id)
     ).all()
+    themes = [t for t in themes if t.first_session_id not in later_ids]
     last_mentions = _latest_before(db, ThemeMention, ThemeMention.theme_id,
                                    [t.id for t in themes], session)
+    mentioned_later = _decided_in(db, ThemeMention, ThemeMention.theme_id, later_ids)
     for theme in themes:
         if theme.first_session_id == session.id:
             carry.added_themes.append(theme)
         else:
-            carry.themes.append(_item(theme, sessions, last_mentions, current["theme"]))
+            carry.themes.append(_item(theme, sessions, last_mentions, current["theme"],
+                                      mentioned_later))
     return carry
 
 
@@ -162,8 +174,16 @@ def _latest_before(db: Session, model, item_column, item_ids: list[int],
     return {getattr(row, item_column.key): row for row in rows}
 
 
+def _decided_in(db: Session, model, item_column, session_ids: list[int]) -> set[int]:
+    """Items with a decision (not "skip") in any of these sessions."""
+    if not session_ids:
+        return set()
+    return set(db.scalars(select(item_column).where(model.session_id.in_(session_ids),
+                                                    model.decision != "skip")))
+
+
 def _item(record, sessions: dict[int, TherapySession], last: dict[int, Any],
-          current: dict[int, Any]) -> CarriedItem:
+          current: dict[int, Any], decided_later: set[int]) -> CarriedItem:
     previous = last.get(record.id)
     return CarriedItem(
         record=record,
@@ -171,4 +191,5 @@ def _item(record, sessions: dict[int, TherapySession], last: dict[int, Any],
         last=previous,
         last_session=sessions.get(previous.session_id) if previous else None,
         current=current.get(record.id),
+        decided_later=record.id in decided_later,
     )

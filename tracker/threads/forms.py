@@ -1,7 +1,7 @@
 """Sub-forms of the session page: one per carried item, and blanks for new items."""
 
 from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from tracker.forms import SubForm, choices
 from tracker.threads.models import (
@@ -13,6 +13,15 @@ from tracker.threads.models import (
 )
 
 DECIDE = "Choose a decision, or “Not discussed”."
+
+
+def _require(field, message: str) -> bool:
+    """A field needed because of another one (Optional() stops inline validators, so these
+    checks run after the fields' own)."""
+    if field.data in (None, "") and not field.errors:
+        field.errors = [*field.errors, message]
+        return False
+    return not field.errors
 
 
 def _conviction(label):
@@ -42,13 +51,12 @@ class StrategyReviewForm(SubForm):
     new_description = StringField("New version: description", validators=[Length(max=300)])
     new_target = _target_field("New version: times a week")
 
-    def validate_new_description(self, field):
-        if self.decision.data == "modify" and not field.data:
-            raise ValidationError("Describe the modified strategy.")
-
-    def validate_new_target(self, field):
-        if self.decision.data == "modify" and field.data is None:
-            raise ValidationError("Give the modified strategy a target.")
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.decision.data == "modify":
+            valid &= _require(self.new_description, "Describe the modified strategy.")
+            valid &= _require(self.new_target, "Give the modified strategy a target.")
+        return valid
 
 
 class BeliefReviewForm(SubForm):
@@ -76,9 +84,11 @@ class NewThemeForm(SubForm):
     def is_blank(self) -> bool:
         return not self.label.data and not self.notes.data
 
-    def validate_label(self, field):
-        if self.notes.data and not field.data:
-            raise ValidationError("Name the theme, or clear its notes.")
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.notes.data:
+            valid &= _require(self.label, "Name the theme, or clear its notes.")
+        return valid
 
 
 class NewBeliefForm(SubForm):
@@ -90,9 +100,12 @@ class NewBeliefForm(SubForm):
     def is_blank(self) -> bool:
         return not (self.old_belief.data or self.new_belief.data)
 
-    def validate_new_belief(self, field):
-        if bool(field.data) != bool(self.old_belief.data):
-            raise ValidationError("Give both the old and the emerging belief.")
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not self.is_blank():
+            valid &= _require(self.old_belief, "Give both the old and the emerging belief.")
+            valid &= _require(self.new_belief, "Give both the old and the emerging belief.")
+        return valid
 
 
 class NewStrategyForm(SubForm):
@@ -104,6 +117,8 @@ class NewStrategyForm(SubForm):
     def is_blank(self) -> bool:
         return not self.description.data
 
-    def validate_target_per_week(self, field):
-        if self.description.data and field.data is None:
-            raise ValidationError("How many times a week?")
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.description.data:
+            valid &= _require(self.target_per_week, "How many times a week?")
+        return valid

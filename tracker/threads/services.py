@@ -3,6 +3,8 @@
 Decisions are applied when a draft is saved, so the patient-level lists always show the
 latest saved state; while the session is a draft, a decision can be changed and its effect
 is recomputed (a version created by "modify" is removed again if the decision changes).
+When a later session has already decided on an item, saving an earlier draft records its
+own decision but leaves the item's status to the later one.
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ def review_strategy(db: Session, session: TherapySession, item: CarriedItem, dat
         review.new_strategy = None
         db.flush()
         _remove_strategy(db, earlier_version)
-    strategy.status = STATUS_AFTER_DECISION.get(review.decision, "active")
+    if not item.decided_later:
+        strategy.status = STATUS_AFTER_DECISION.get(review.decision, "active")
 
 
 def rate_belief(db: Session, session: TherapySession, item: CarriedItem, data: dict) -> None:
@@ -61,6 +64,8 @@ def rate_belief(db: Session, session: TherapySession, item: CarriedItem, data: d
     rating.old_conviction = data.get("old_conviction")
     rating.new_conviction = data.get("new_conviction")
     rating.note = data.get("note") or ""
+    if item.decided_later:
+        return
     if rating.decision == "skip":
         belief.status = item.last.decision if item.last is not None else "emerging"
     else:
@@ -74,6 +79,8 @@ def review_theme(db: Session, session: TherapySession, item: CarriedItem, data: 
         db.add(mention)
     mention.decision = data["decision"]
     mention.notes = data.get("notes") or ""
+    if item.decided_later:
+        return
     if mention.decision == "resolved":
         theme.status, theme.resolved_session_id = "resolved", session.id
     elif theme.resolved_session_id == session.id:
