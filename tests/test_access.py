@@ -17,12 +17,15 @@ def snapshot(app) -> dict[str, list[str]]:
 
 
 def urls(app, values: dict, prefix: str = "/"):
-    """(endpoint, url, methods) for every rule, with every URL argument filled in."""
+    """(endpoint, url, methods) for every rule, with every URL argument filled in. Built as a
+    list, so that no request context stays pushed while the test client makes requests."""
     with app.test_request_context():
-        for rule in app.url_map.iter_rules():
-            if rule.rule.startswith(prefix):
-                arguments = {name: values.get(name, 1) for name in rule.arguments}
-                yield rule.endpoint, url_for(rule.endpoint, **arguments), rule.methods
+        return [
+            (rule.endpoint,
+             url_for(rule.endpoint, **{name: values.get(name, 1) for name in rule.arguments}),
+             rule.methods)
+            for rule in app.url_map.iter_rules() if rule.rule.startswith(prefix)
+        ]
 
 
 def test_the_public_allow_list_is_exactly_login_static_and_health(client):

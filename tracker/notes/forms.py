@@ -34,6 +34,8 @@ NEW_STRATEGY_SLOTS = 2
 class SessionForm(BaseForm):
     editor_id = HiddenField(validators=[Regexp(r"^[0-9a-f]{16,32}$")])
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    # The unsaved copy (autosave or refused save) this form was restored from, if any.
+    restored_from = IntegerField(widget=HiddenInput(), validators=[Optional()])
     session_date = DateField("Date", validators=[InputRequired()])
     start_time = TimeField("Start time", validators=[InputRequired()])
     duration_minutes = IntegerField("Duration (minutes)",

@@ -83,7 +83,9 @@ def private_note(db: Session, session: TherapySession, user: User) -> Psychother
 
 
 def save_session(db: Session, user: User, session: TherapySession, carry: Carry,
-                 data: SessionInput, *, editor_id: str | None = None) -> None:
+                 data: SessionInput, *, restored_from: int | None = None) -> None:
+    """Save everything typed on the session page. This user's autosaved copies are now
+    superseded and go, and so does the unsaved copy the page was restored from."""
     if session.is_signed:
         raise SessionLocked()
     if data.version != session.version:
@@ -112,10 +114,9 @@ def save_session(db: Session, user: User, session: TherapySession, carry: Carry,
         threads.add_strategy(db, session, values)
     session.updated_at = utcnow()  # Always an UPDATE of the row, so the version moves on.
     session.updated_by_id = user.id
-    if editor_id:
-        db.execute(delete(SessionDraft).where(SessionDraft.session_id == session.id,
-                                              SessionDraft.editor_id == editor_id,
-                                              SessionDraft.kind == "autosave"))
+    db.execute(delete(SessionDraft).where(
+        SessionDraft.session_id == session.id, SessionDraft.user_id == user.id,
+        (SessionDraft.kind == "autosave") | (SessionDraft.id == (restored_from or 0))))
     db.flush()
 
 

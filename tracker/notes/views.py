@@ -74,10 +74,12 @@ def edit(session_id: int):
         if restored is not None:
             # Typed on top of the saved version, or chosen knowingly over it: either way it
             # is now based on the version saved, in a new editor (this tab).
-            typed = {k: v for k, v in restored.data.items() if k not in ("version", "editor_id")}
+            typed = {k: v for k, v in restored.data.items()
+                     if k not in ("version", "editor_id", "restored_from")}
             form = SessionForm(formdata=MultiDict(typed))
             form.version.data = session.version
             form.editor_id.data = editing.new_editor_id()
+            form.restored_from.data = restored.id
         else:
             note = notes.private_note(db, session, current_user)
             form = SessionForm(formdata=None,
@@ -115,7 +117,8 @@ def _save(db, session, carry, form):
     session_id = session.id
     try:
         notes.save_session(db, current_user, session, carry,
-                           editing.session_input(form, session), editor_id=form.editor_id.data)
+                           editing.session_input(form, session),
+                           restored_from=form.restored_from.data)
         db.commit()
     except (notes.EditConflict, StaleDataError):
         db.rollback()

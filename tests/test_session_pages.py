@@ -1,0 +1,266 @@
+"""The pages around sessions: course position, who may reach them, and a constant number of
+queries however long the history."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from flask import url_for
+from sqlalchemy import select
+
+from tests.conftest import add_patient, csrf_token
+from tests.sessions_helpers import (
+    build_history,
+    count,
+    database,
+    db_session,
+    edit_page,
+    make_course,
+    only_post_form,
+    save_page,
+    start_session,
+    text_of,
+)
+from tracker.courses.models import Addendum, Course, SessionDraft, TherapySession
+from tracker.db import Base, utcnow
+from tracker.dosing.models import DosingRecord, VitalSigns
+from tracker.threads.models import BeliefRating, StrategyReview, ThemeMention
+
+MAR = {day: date(2026, 3, day) for day in range(1, 32)}
+
+
+def _main(html: str) -> str:
+    """The page's main content (what is inside <main>)."""
+    return html[html.index('<main id="main"'):html.index("</main>")]
+
+
+# Course position ------------------------------------------------------------------------
+
+
+def test_the_course_shows_where_the_patient_is(app, therapist, therapist_client):
+    client = therapist_client
+    pid = add_patient(app, therapist)
+    course = make_course(client, pid, "Initial course", planned=6)
+    ids = {}
+    for name, kind, day in [("prep", "preparation", 2), ("dose1", "dosing", 9),
+                            ("int1", "integration", 10), ("call", "check_in", 12),
+                            ("dose2", "dosing", 16), ("int2", "integration", 17)]:
+        ids[name] = start_session(client, pid, course, kind, MAR[day])
+
+    patient_page = text_of(_main(client.get(f"/patients/{pid}").get_data(as_text=True)))
+    assert "dose 2 of 6" in patient_page
+    rows = re.findall(r"(Preparation|Dosing \d|Integration after dose \d|Check-in) \w{3} \d\d Mar",
+                      patient_page)
+    assert rows == ["Preparation", "Dosing 1", "Integration after dose 1", "Check-in",
+                    "Dosing 2", "Integration after dose 2"]
+    # An integration session is attached to the dosing session it follows.
+    with database(app) as db:
+        assert db.get(TherapySession, ids["int1"]).follows_dosing_id == ids["dose1"]
+        assert db.get(TherapySession, ids["int2"]).follows_dosing_id == ids["dose2"]
+        assert db.get(TherapySession, ids["prep"]).follows_dosing_id is None
+    _, form = edit_page(client, ids["int2"])
+    assert form["follows_dosing_id"] == str(ids["dose2"])
+    show = text_of(client.get(f"/sessions/{ids['dose2']}").get_data(as_text=True))
+    assert "Initial course · dose 2 of 6" in show
+
+    # A new course: preparation only.
+    fresh = make_course(client, pid, "Booster series", start=MAR[20], planned=3)
+    sid = start_session(client, pid, fresh, "preparation", MAR[21])
+    assert "Booster series · preparation, 3 doses planned" in text_of(
+        client.get(f"/sessions/{sid}").get_data(as_text=True))
+
+
+def test_the_patient_page_title_is_the_patients_name(app, therapist, therapist_client):
+    pid = add_patient(app, therapist, "Maya Okafor")
+    make_course(therapist_client, pid)
+    html = therapist_client.get(f"/patients/{pid}").get_data(as_text=True)
+    title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    assert title == "Maya Okafor · KAP Tracker"
+    assert html.count('id="courses-heading"') == 1
+
+
+def test_a_session_needs_a_course_of_the_same_patient(app, therapist, therapist_client):
+    client = therapist_client
+    pid = add_patient(app, therapist)
+    other = add_patient(app, therapist, "Other Patient")
+    response = client.get(f"/patients/{pid}/sessions/new")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/patients/{pid}/courses/new"
+
+    make_course(client, pid)
+    other_course = make_course(client, other, "Other's course")
+    page = client.get(f"/patients/{pid}/sessions/new").get_data(as_text=True)
+    data = only_post_form(page)
+    data.update(course_id=str(other_course), kind="dosing", session_date="2026-03-09",
+                start_time="10:00", duration_minutes="120")
+    response = client.post(f"/patients/{pid}/sessions/new", data=data)
+    assert response.status_code == 200
+    assert "Not a valid choice" in response.get_data(as_text=True)
+    with database(app) as db:
+        assert count(db, TherapySession) == 0
+
+
+@pytest.mark.parametrize("kind", ["preparation", "dosing", "integration", "check_in"])
+def test_every_kind_of_session_has_its_pages(app, therapist, therapist_client, kind):
+    client = therapist_client
+    pid = add_patient(app, therapist, weight_kg=Decimal("64.5"))
+    course = make_course(client, pid)
+    sid = start_session(client, pid, course, kind, MAR[9], duration=120)
+    html, form = edit_page(client, sid)
+    assert ("dosing-dose_mg" in form) == (kind == "dosing")
+    assert ("follows_dosing_id" in form) == (kind == "integration")
+    extra = {"dosing-dose_mg": "32"} if kind == "dosing" else {}
+    response = save_page(client, sid, "save_and_review", summary=f"A {kind} session.",
+                         intention="Stay curious", **extra)
+    assert response.headers["Location"] == f"/sessions/{sid}"
+    show = client.get(f"/sessions/{sid}")
+    assert show.status_code == 200
+    page = text_of(show.get_data(as_text=True))
+    assert f"A {kind} session." in page and "Stay curious" in page
+    if kind == "dosing":
+        assert "32.0 mg (0.50 mg/kg)" in page
+
+
+# Access ----------------------------------------------------------------------------------
+
+
+def _snapshot(app) -> dict:
+    with database(app) as db:
+        return {
+            table.name: sorted(repr(tuple(row)) for row in db.execute(select(table)))
+            for table in Base.metadata.sorted_tables if table.name != "login_sessions"
+        }
+
+
+def _urls(app, values: dict) -> list:
+    """(endpoint, url, methods) of every session, course and export route. A list: no
+    request context may stay pushed while the test clients make their requests."""
+    with app.test_request_context():
+        return [
+            (rule.endpoint,
+             url_for(rule.endpoint, **{name: values[name] for name in rule.arguments}),
+             rule.methods)
+            for rule in app.url_map.iter_rules()
+            if rule.endpoint.startswith(("notes.", "courses.", "export."))
+        ]
+
+
+def test_another_therapist_gets_404_for_every_session_and_course_url(
+        app, therapist, therapist_client, make_user, login_as):
+    owner = therapist_client
+    pid = add_patient(app, therapist)
+    course = make_course(owner, pid)
+    sid = start_session(owner, pid, course, "integration", MAR[9])
+    save_page(owner, sid, summary="Owner's summary.", private_notes="Owner's private note.",
+              **{"new_themes-0-label": "the ocean"})
+    html, form = edit_page(owner, sid)
+    owner.post(f"/sessions/{sid}/autosave", data={**form, "summary": "Owner typing."})
+    with database(app) as db:
+        draft_id = db.scalar(select(SessionDraft.id))
+        theme_id = db.scalar(select(ThemeMention.theme_id))
+    values = {"patient_id": pid, "session_id": sid, "course_id": course, "draft_id": draft_id,
+              "kind": "theme", "item_id": theme_id}
+
+    stranger = login_as(make_user(email="colleague@example.org", name="A Colleague"))
+    token = csrf_token(stranger, "/patients/")
+    payload = {**form, "csrf_token": token, "summary": "Overwritten by a colleague.",
+               "body": "Colleague's addendum.", "title": "Hijacked", "start_date": "2026-03-01",
+               "planned_dosing_sessions": "6", "course_id": str(course), "kind": "dosing",
+               "session_date": "2026-03-10", "start_time": "10:00", "duration_minutes": "50",
+               "save": "1"}
+    before = _snapshot(app)
+    checked = set()
+    for endpoint, url, methods in _urls(app, values):
+        if "GET" in methods:
+            assert stranger.get(url).status_code == 404, ("GET", url)
+            assert owner.get(url).status_code in (200, 302), ("owner GET", url)
+        if "POST" in methods:
+            assert stranger.post(url, data=payload).status_code == 404, ("POST", url)
+        checked.add(endpoint)
+
+    assert _snapshot(app) == before
+    assert {"notes.show", "notes.edit", "notes.autosave", "notes.sign", "notes.add_addendum",
+            "notes.discard_draft", "notes.remove_item", "courses.new_course",
+            "courses.edit_course", "courses.new_session", "export.patient_record"} <= checked
+    # Nor can the colleague start a session for the patient with their own course id.
+    assert stranger.get(f"/patients/{pid}").status_code == 404
+
+
+# Query counts ------------------------------------------------------------------------------
+
+
+def _patient_with_history(app, user, name, n_sessions) -> dict:
+    """A patient with n sessions of history, then a signed integration session with an
+    addendum, a dosing session with vitals and an integration draft after it: every session
+    touches each thread."""
+    pid = add_patient(app, user, name, weight_kg=Decimal("70.0"))
+    with database(app) as db:
+        ids = build_history(db, user.id, pid, n_sessions)
+        course = db.get(Course, ids["course"])
+        start = datetime(2025, 1, 6, 10, 0) + timedelta(days=7 * n_sessions)
+        signed = db_session(db, user.id, course, "integration", start, summary="Signed one",
+                            status="signed", signed_at=utcnow(), signed_by_id=user.id,
+                            content_hash="0" * 64)
+        dosing = db_session(db, user.id, course, "dosing", start + timedelta(days=7),
+                            summary="Dose")
+        draft = db_session(db, user.id, course, "integration", start + timedelta(days=8),
+                           follows_dosing_id=dosing.id, summary="Draft")
+        db.add_all([
+            Addendum(session_id=signed.id, author_id=user.id, body="An addendum."),
+            DosingRecord(session_id=dosing.id, medication="racemic_ketamine", route="im",
+                         dose_mg=Decimal("35.0"), weight_kg=Decimal("70.0")),
+        ])
+        db.flush()
+        db.add(VitalSigns(dosing_id=dosing.id, position=0, timepoint="baseline",
+                          systolic=182, diastolic=96))
+        for session in (signed, dosing, draft):
+            db.add_all([
+                StrategyReview(session_id=session.id, strategy_id=ids["strategy"],
+                               decision="continue", times_practised=3, helpfulness=7),
+                BeliefRating(session_id=session.id, belief_id=ids["belief"],
+                             decision="strengthening", old_conviction=40, new_conviction=60),
+                ThemeMention(session_id=session.id, theme_id=ids["theme"], decision="raised"),
+            ])
+        db.commit()
+        return {"patient": pid, "signed": signed.id, "dosing": dosing.id, "draft": draft.id}
+
+
+def test_session_pages_use_a_constant_number_of_queries(
+        app, therapist, therapist_client, count_queries):
+    client = therapist_client
+    small = _patient_with_history(app, therapist, "Five Sessions", 5)
+    large = _patient_with_history(app, therapist, "Fifty Sessions", 50)
+
+    def pages(ids):
+        return {
+            "patient page": f"/patients/{ids['patient']}",
+            "signed session": f"/sessions/{ids['signed']}",
+            "dosing session": f"/sessions/{ids['dosing']}",
+            "dosing edit": f"/sessions/{ids['dosing']}/edit",
+            "draft session": f"/sessions/{ids['draft']}",
+            "draft edit": f"/sessions/{ids['draft']}/edit",
+        }
+
+    counts = {}
+    for label, ids in (("small", small), ("large", large)):
+        for page, url in pages(ids).items():
+            client.get(url)  # Warm up (the login record's periodic touch, caches).
+            with count_queries() as statements:
+                response = client.get(url)
+            assert response.status_code == 200, (page, url)
+            counts[label, page] = len(statements)
+            if page == "patient page":
+                sessions_listed = _main(response.get_data(as_text=True)).count(
+                    'href="/sessions/')
+                assert sessions_listed == (5 if label == "small" else 50) + 3
+            if page == "draft edit":
+                html = response.get_data(as_text=True)
+                assert 'id="carried-strategy-' in html and 'id="carried-theme-' in html
+            if page == "signed session":
+                assert "An addendum." in response.get_data(as_text=True)
+
+    for page in pages(small):
+        assert counts["small", page] == counts["large", page], (page, counts)
