@@ -78,6 +78,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 INTEGER_SETTINGS = ("SESSION_IDLE_MINUTES", "SESSION_LIFETIME_HOURS", "SQLITE_BUSY_TIMEOUT_MS",
                     "PASSWORD_MIN_LENGTH", "PATIENTS_PER_PAGE", "THEME_CARRY_SESSIONS",
+                    "INTEGRATION_WINDOW_DAYS",
                     "PROXY_FIX_X_FOR", "ARGON2_TIME_COST", "ARGON2_MEMORY_COST",
                     "ARGON2_PARALLELISM")
 
@@ -112,10 +113,12 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.courses.views import bp as courses_bp
     from tracker.export.views import bp as export_bp
     from tracker.health import bp as health_bp
+    from tracker.measures.views import bp as measures_bp
     from tracker.notes.views import bp as notes_bp
     from tracker.patients.views import bp as patients_bp
+    from tracker.progress.views import bp as progress_bp
 
-    for blueprint in (auth_bp, account_bp, admin_bp, patients_bp, courses_bp, notes_bp, export_bp,
-                      health_bp):
+    for blueprint in (auth_bp, account_bp, admin_bp, patients_bp, courses_bp, notes_bp,
+                      measures_bp, progress_bp, export_bp, health_bp):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", "home", lambda: redirect(url_for("patients.index")))

@@ -47,6 +47,9 @@ class Defaults:
 
     # Carry-forward: an open theme is carried when it came up in this many recent sessions.
     THEME_CARRY_SESSIONS = 3
+    # Days after a dosing session counted as its integration window: a clinical working
+    # hypothesis (clinics quote hours to weeks), shown as such.
+    INTEGRATION_WINDOW_DAYS = 7
 
 
 # Values that must never be used as a real secret.

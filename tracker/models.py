@@ -3,6 +3,7 @@
 from tracker.auth.models import LoginSession, User
 from tracker.courses.models import Addendum, Course, PsychotherapyNote, SessionDraft, TherapySession
 from tracker.dosing.models import BoosterDose, DosingRecord, VitalSigns
+from tracker.measures.models import MeasureResponse, SafetyFollowUp
 from tracker.patients.models import Patient
 from tracker.threads.models import (
     Belief,
@@ -21,8 +22,10 @@ __all__ = [
     "Course",
     "DosingRecord",
     "LoginSession",
+    "MeasureResponse",
     "Patient",
     "PsychotherapyNote",
+    "SafetyFollowUp",
     "SessionDraft",
     "Strategy",
     "StrategyReview",

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from tracker.auth import services as accounts
 from tracker.auth.models import User
 from tracker.demo.course import seed_course
+from tracker.demo.measures import seed_measures
 from tracker.patients import services as patients
 
 DEMO_LOGINS = (
@@ -126,8 +127,9 @@ def seed_demo(db: Session, progress=None) -> bool:
             patient = patients.create_patient(db, users[email], dict(data))
             archived = data["display_name"] in _ARCHIVED
             # A finished course from last year for the archived patient.
-            seed_course(db, users[email], patient, today=today,
-                        shift_days=-300 if archived else 0)
+            course, sessions = seed_course(db, users[email], patient, today=today,
+                                           shift_days=-300 if archived else 0)
+            seed_measures(db, users[email], patient, course, sessions)
             if archived:
                 patients.set_archived(db, patient, True)
     return True

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from tracker.auth.models import User
 from tracker.courses import services as courses
-from tracker.courses.models import TherapySession
+from tracker.courses.models import Course, TherapySession
 from tracker.demo.material import ADDENDUM, MATERIAL, SUMMARIES
 from tracker.notes import services as notes
 from tracker.patients.models import Patient
@@ -39,7 +39,7 @@ LEAVE_DRAFT = {"Maya Okafor", "Alex Kim"}
 
 
 def seed_course(db: Session, therapist: User, patient: Patient, *, today: date,
-                shift_days: int = 0) -> None:
+                shift_days: int = 0) -> tuple[Course, list[TherapySession]]:
     material = MATERIAL[patient.display_name]
     medication, route, doses = PROTOCOLS[patient.display_name]
     rng = random.Random(patient.display_name)
@@ -51,10 +51,12 @@ def seed_course(db: Session, therapist: User, patient: Patient, *, today: date,
     })
     story = _Story(material, rng)
     dose_number = 0
+    created = []
     for index, (offset, kind) in enumerate(PLAN):
         when = datetime.combine(today + timedelta(days=offset + shift_days), time(10 + index % 4))
         session = courses.create_session(db, therapist, patient, course, kind=kind,
                                          starts_at=when, duration_minutes=_duration(kind))
+        created.append(session)
         session = _reload(db, session.id)
         carry = carry_for(db, session)
         dosing = None
@@ -73,6 +75,7 @@ def seed_course(db: Session, therapist: User, patient: Patient, *, today: date,
         session.signed_at = datetime.combine(when.date(), time(18, 30), tzinfo=UTC)
         if index == FIRST_INTEGRATION:
             notes.add_addendum(db, therapist, session, ADDENDUM)
+    return course, created
 
 
 def _reload(db: Session, session_id: int) -> TherapySession:

@@ -5,6 +5,7 @@ from tracker.access import get_patient_or_404
 from tracker.courses.services import course_position, dose_numbers, list_courses
 from tracker.db import get_db
 from tracker.forms import clean_text
+from tracker.measures.services import open_safety_flags, responses_of
 from tracker.patients import services
 from tracker.patients.forms import PatientForm
 from tracker.patients.models import PATIENT_STATUSES
@@ -54,10 +55,16 @@ def show(patient_id: int):
     db = get_db()
     patient = get_patient_or_404(db, current_user, patient_id)
     courses = list_courses(db, patient)
-    return render_template("patients/show.html", patient=patient, courses=[
-        (course, course_position(course, course.sessions), dose_numbers(course.sessions))
-        for course in courses
-    ])
+    open_flags = open_safety_flags(responses_of(db, patient))
+    return render_template(
+        "patients/show.html",
+        patient=patient,
+        open_flags=open_flags,
+        courses=[
+            (course, course_position(course, course.sessions), dose_numbers(course.sessions))
+            for course in courses
+        ],
+    )
 
 
 @bp.route("/<id:patient_id>/edit", methods=["GET", "POST"])

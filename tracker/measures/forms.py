@@ -1,0 +1,54 @@
+"""The questionnaire form: every item with its response options, built per instrument."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from wtforms import DateField, RadioField, SelectField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, ValidationError
+
+from tracker.forms import BaseForm
+from tracker.measures.instruments import Instrument
+
+
+def not_in_future(form, field):
+    if field.data is not None and field.data > date.today():
+        raise ValidationError("The date cannot be in the future.")
+
+
+def questionnaire_form(instrument: Instrument) -> type[BaseForm]:
+    """A form class with one radio group per item (item_1 ... item_N)."""
+
+    class QuestionnaireForm(BaseForm):
+        course_id = SelectField("Course", coerce=int, validators=[InputRequired()])
+        session_id = SelectField("Taken at session", coerce=int,
+                                 description="Or leave “between sessions” and give the date.")
+        taken_on = DateField("Date answered", default=date.today,
+                             validators=[InputRequired(), not_in_future])
+        submit = SubmitField("Save and score")
+
+        def item_fields(self):
+            return [self[f"item_{n}"] for n in range(1, len(instrument.items) + 1)]
+
+        def answers(self) -> list[int | None]:
+            return [field.data for field in self.item_fields()]
+
+        def unanswered(self) -> list[int]:
+            return [n for n, field in enumerate(self.item_fields(), 1) if field.data is None]
+
+    choices = [(option.value, option.label) for option in instrument.options]
+    for number, text in enumerate(instrument.items, 1):
+        setattr(QuestionnaireForm, f"item_{number}", RadioField(
+            f"{number}. {text}", choices=choices, coerce=int,
+            validators=[InputRequired(message=f"Answer item {number}.")]))
+    return QuestionnaireForm
+
+
+class FollowUpForm(BaseForm):
+    followed_up_on = DateField("Date of the follow-up", default=date.today,
+                               validators=[InputRequired(), not_in_future])
+    action = TextAreaField("What was done", validators=[InputRequired(), Length(max=5000)],
+                           render_kw={"rows": 4},
+                           description="For example: safety assessment in session, safety "
+                                       "plan reviewed, crisis line given, prescriber informed.")
+    submit = SubmitField("Record follow-up")

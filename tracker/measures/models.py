@@ -1,0 +1,74 @@
+"""Outcome questionnaires (PHQ-9, GAD-7, PCL-5) as answered, and safety follow-ups."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.db import Base, UTCDateTime, utcnow
+
+
+class MeasureResponse(Base):
+    """One questionnaire, item by item. Only complete questionnaires are stored (and so
+    scored); the answers are kept so that the score can always be recomputed."""
+
+    __tablename__ = "measure_responses"
+    __table_args__ = (
+        CheckConstraint("instrument IN ('phq9', 'gad7', 'pcl5')", name="instrument"),
+        Index("ix_measure_responses_patient_id_taken_on", "patient_id", "taken_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("therapy_sessions.id"),
+                                                   index=True)
+    instrument: Mapped[str] = mapped_column(String(8))
+    taken_on: Mapped[date] = mapped_column(Date)
+    answers: Mapped[list] = mapped_column(JSON)
+    total: Mapped[int] = mapped_column(Integer)
+    # PHQ-9 item 9 answered above 0: needs a recorded safety follow-up.
+    safety_flag: Mapped[bool] = mapped_column(Boolean, default=False)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    follow_ups: Mapped[list[SafetyFollowUp]] = relationship(
+        back_populates="response", order_by="SafetyFollowUp.created_at"
+    )
+
+    @property
+    def needs_follow_up(self) -> bool:
+        return self.safety_flag and not self.follow_ups
+
+    def __repr__(self) -> str:
+        return f"<MeasureResponse id={self.id} patient_id={self.patient_id}>"
+
+
+class SafetyFollowUp(Base):
+    """What the therapist did about a flagged answer, and when. Append-only."""
+
+    __tablename__ = "safety_follow_ups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("measure_responses.id"), index=True)
+    followed_up_on: Mapped[date] = mapped_column(Date)
+    action: Mapped[str] = mapped_column(Text)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    response: Mapped[MeasureResponse] = relationship(back_populates="follow_ups")
+
+    def __repr__(self) -> str:
+        return f"<SafetyFollowUp id={self.id} response_id={self.response_id}>"

@@ -1,0 +1,169 @@
+"""Everything the progress page, the brief and the print views show, gathered with a fixed
+number of queries whatever the number of sessions."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from tracker.courses.models import Course, TherapySession
+from tracker.courses.services import CoursePosition, course_position, dose_numbers, list_courses
+from tracker.measures import services as measures
+from tracker.measures.models import MeasureResponse
+from tracker.measures.services import ScoredResponse
+from tracker.patients.models import Patient
+from tracker.threads.models import (
+    Belief,
+    BeliefRating,
+    Strategy,
+    StrategyReview,
+    Theme,
+    ThemeMention,
+)
+
+INSTRUMENT_ORDER = ("phq9", "gad7", "pcl5")
+
+
+@dataclass
+class Row:
+    """One thread (strategy, belief or theme) and what each session recorded about it."""
+
+    record: object
+    cells: dict[int, object] = field(default_factory=dict)  # session id -> review/rating/...
+
+
+@dataclass
+class Progress:
+    patient: Patient
+    courses: list[Course]
+    course: Course | None
+    sessions: list[TherapySession]
+    position: CoursePosition | None
+    numbers: dict[int, int]
+    today: date
+    window_days: int
+    measures: dict[str, list[ScoredResponse]]
+    open_flags: list[MeasureResponse]
+    beliefs: list[Row]
+    strategies: list[Row]
+    themes: list[Row]
+
+    @property
+    def last_dosing(self) -> TherapySession | None:
+        return self.position.last_dosing if self.position else None
+
+    @property
+    def days_since_dosing(self) -> int | None:
+        last = self.last_dosing
+        return (self.today - last.starts_at.date()).days if last else None
+
+    @property
+    def in_integration_window(self) -> bool:
+        days = self.days_since_dosing
+        return days is not None and 0 <= days <= self.window_days
+
+    @property
+    def dosing_sessions(self) -> list[TherapySession]:
+        return [s for s in self.sessions if s.kind == "dosing"]
+
+    @property
+    def reviewed_sessions(self) -> list[TherapySession]:
+        """Sessions with any thread recorded: the columns of the grids."""
+        used = {sid for rows in (self.beliefs, self.strategies, self.themes)
+                for row in rows for sid in row.cells}
+        return [s for s in self.sessions if s.id in used]
+
+
+def gather(db: Session, patient: Patient, *, course_id: int | None, today: date,
+           window_days: int) -> Progress:
+    courses = list_courses(db, patient)  # newest first, with sessions and addenda
+    course = next((c for c in courses if c.id == course_id), courses[0] if courses else None)
+    sessions = sorted(course.sessions, key=lambda s: (s.starts_at, s.id)) if course else []
+    session_ids = [s.id for s in sessions]
+    responses = measures.responses_of(db, patient)
+    scored = measures.interpret(responses)
+    by_instrument: dict[str, list[ScoredResponse]] = defaultdict(list)
+    for item in scored:
+        if course is not None and item.response.course_id == course.id:
+            by_instrument[item.response.instrument].append(item)
+    return Progress(
+        patient=patient, courses=courses, course=course, sessions=sessions,
+        position=course_position(course, sessions) if course else None,
+        numbers=dose_numbers(sessions), today=today, window_days=window_days,
+        measures={code: by_instrument[code] for code in INSTRUMENT_ORDER
+                  if by_instrument.get(code)},
+        open_flags=measures.open_safety_flags(responses),
+        beliefs=_rows(db, Belief, BeliefRating, BeliefRating.belief_id, patient, session_ids),
+        strategies=_strategy_rows(db, patient, session_ids),
+        themes=_rows(db, Theme, ThemeMention, ThemeMention.theme_id, patient, session_ids),
+    )
+
+
+def _rows(db: Session, model, row_model, item_column, patient: Patient,
+          session_ids: list[int]) -> list[Row]:
+    """Items that appeared in, or were recorded in, these sessions; two queries."""
+    records = db.scalars(select(model).where(model.patient_id == patient.id)
+                         .order_by(model.id)).all()
+    cells = db.scalars(select(row_model).where(row_model.session_id.in_(session_ids))).all()
+    by_item: dict[int, dict[int, object]] = defaultdict(dict)
+    for cell in cells:
+        by_item[getattr(cell, item_column.key)][cell.session_id] = cell
+    wanted = set(session_ids)
+    return [Row(record, by_item.get(record.id, {})) for record in records
+            if record.id in by_item or record.first_session_id in wanted]
+
+
+def _strategy_rows(db: Session, patient: Patient, session_ids: list[int]) -> list[Row]:
+    """Strategies with their reviews, each version right after the one it replaced."""
+    rows = _rows(db, Strategy, StrategyReview, StrategyReview.strategy_id, patient, session_ids)
+    children = {row.record.replaces_id: row for row in rows if row.record.replaces_id}
+    ordered: list[Row] = []
+    for row in rows:
+        if row.record.replaces_id in {r.record.id for r in rows}:
+            continue  # Placed after its predecessor.
+        current = row
+        while current is not None:
+            ordered.append(current)
+            current = children.get(current.record.id)
+    return ordered
+
+
+@dataclass
+class Brief:
+    progress: Progress
+    last_session: TherapySession | None
+    measures_since: list[ScoredResponse]
+    drafts: list[TherapySession]
+    carry: object  # tracker.threads.carry.Carry for a session starting now
+
+    @property
+    def days_since_last_session(self) -> int | None:
+        if self.last_session is None:
+            return None
+        return (self.progress.today - self.last_session.starts_at.date()).days
+
+
+def brief(db: Session, patient: Patient, *, today: date, now: datetime,
+          window_days: int) -> Brief:
+    from tracker.threads.carry import carry_for
+
+    progress = gather(db, patient, course_id=None, today=today, window_days=window_days)
+    everything = sorted((s for c in progress.courses for s in c.sessions),
+                        key=lambda s: (s.starts_at, s.id))
+    past = [s for s in everything if s.starts_at <= now]
+    last = past[-1] if past else None
+    if last is not None:  # Its summary and intention are shown: load them with the session.
+        last = db.scalar(select(TherapySession).where(TherapySession.id == last.id)
+                         .options(joinedload(TherapySession.course)))
+    since = last.starts_at.date() if last else date.min
+    scored = [item for code in INSTRUMENT_ORDER for item in progress.measures.get(code, [])
+              if item.response.taken_on >= since]
+    upcoming = TherapySession(id=0, patient_id=patient.id, starts_at=now)
+    return Brief(progress=progress, last_session=last,
+                 measures_since=sorted(scored, key=lambda s: s.response.taken_on),
+                 drafts=[s for s in everything if not s.is_signed],
+                 carry=carry_for(db, upcoming))

@@ -1,0 +1,103 @@
+"""The progress page, the pre-session brief and the print views."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Blueprint, Response, current_app, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from tracker.access import get_patient_or_404
+from tracker.courses.models import TherapySession
+from tracker.db import get_db
+from tracker.notes.services import SESSION_PAGE_OPTIONS
+from tracker.progress import data, figures
+
+bp = Blueprint("progress", __name__, url_prefix="/patients/<id:patient_id>")
+
+
+def _gather(patient):
+    return data.gather(get_db(), patient, course_id=request.args.get("course", type=int),
+                       today=date.today(),
+                       window_days=current_app.config["INTEGRATION_WINDOW_DAYS"])
+
+
+def _charts(progress):
+    return {
+        "measures": {code: figures.measure_chart(progress, code, items)
+                     for code, items in progress.measures.items()},
+        "beliefs": {row.record.id: figures.belief_chart(progress, row)
+                    for row in progress.beliefs},
+    }
+
+
+@bp.route("/progress")
+def show(patient_id: int):
+    patient = get_patient_or_404(get_db(), current_user, patient_id)
+    progress = _gather(patient)
+    return render_template("progress/show.html", p=progress, charts=_charts(progress))
+
+
+@bp.route("/progress/print")
+def print_progress(patient_id: int):
+    patient = get_patient_or_404(get_db(), current_user, patient_id)
+    progress = _gather(patient)
+    return render_template("progress/print.html", p=progress, charts=_charts(progress),
+                           printed_on=date.today())
+
+
+@bp.route("/brief")
+def brief(patient_id: int):
+    db = get_db()
+    patient = get_patient_or_404(db, current_user, patient_id)
+    summary = data.brief(db, patient, today=date.today(), now=datetime.now(),
+                         window_days=current_app.config["INTEGRATION_WINDOW_DAYS"])
+    return render_template("progress/brief.html", b=summary, p=summary.progress)
+
+
+@bp.route("/sessions/print")
+def print_sessions(patient_id: int):
+    """The progress record of the sessions in a date range (never psychotherapy notes)."""
+    db = get_db()
+    patient = get_patient_or_404(db, current_user, patient_id)
+    start = _date_arg("from") or date.min
+    end = _date_arg("to") or date.max
+    if start > end:
+        start, end = end, start
+    sessions = db.scalars(
+        select(TherapySession).where(
+            TherapySession.patient_id == patient.id,
+            TherapySession.starts_at >= datetime.combine(start, datetime.min.time()),
+            TherapySession.starts_at <= datetime.combine(end, datetime.max.time()))
+        .options(*SESSION_PAGE_OPTIONS)
+        .order_by(TherapySession.starts_at, TherapySession.id)).all()
+    return render_template("progress/sessions_print.html", patient=patient, sessions=sessions,
+                           start=start if start != date.min else None,
+                           end=end if end != date.max else None, printed_on=date.today())
+
+
+@bp.route("/print.css")
+def page_css(patient_id: int):
+    """The page margins of the print views: the patient's name on every printed page.
+    A stylesheet of its own, because the CSP forbids inline styles."""
+    patient = get_patient_or_404(get_db(), current_user, patient_id)
+    css = (f'@page {{ @top-left {{ content: "{_css_string(patient.display_name)}"; '
+           f'font-size: 9pt; color: #333; }} @top-right {{ content: "{date.today():%Y-%m-%d}"; '
+           f'font-size: 9pt; color: #333; }} }}\n')
+    return Response(css, mimetype="text/css", headers={"Cache-Control": "no-store"})
+
+
+def _css_string(text: str) -> str:
+    """Text safe inside a CSS double-quoted string: anything but letters, digits and a few
+    marks becomes a CSS escape, so nothing typed can end the string or the rule."""
+    return "".join(c if c.isalnum() and c.isascii() or c in " .,-'" else f"\\{ord(c):x} "
+                   for c in text)
+
+
+def _date_arg(name: str) -> date | None:
+    try:
+        value = date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+    return value if 1900 <= value.year <= 2999 else None
