@@ -39,7 +39,7 @@ def test_every_other_endpoint_refuses_anonymous_visitors(app, client, make_user)
     owner = make_user(email="owner@example.org", is_admin=True)
     patient_id = add_patient(app, owner, "Maya Okafor")
     values = {"patient_id": patient_id, "user_id": owner.id, "filename": "favicon.svg",
-              "kind": "theme"}
+              "kind": "theme", "instrument": "phq9"}
     before = snapshot(app)
     token = csrf_token(client, "/login")
     checked = set()

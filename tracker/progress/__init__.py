@@ -1,0 +1,1 @@
+"""Progress views: outcome trends, belief trajectories and the server-rendered SVG charts."""
