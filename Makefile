@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-pg lint init clean
+.PHONY: run test test-pg lint init clean bench
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -36,3 +36,7 @@ test-pg: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache
+
+# Measured, not guessed: page rendering times at practice size (not part of make test).
+bench: $(STAMP)
+	$(BIN)/python bench/progress_bench.py --sessions 100
