@@ -102,16 +102,18 @@ def _theme(db, patient_id, first, label, status="open", mentions=()):
     return theme
 
 
-def test_active_strategies_are_carried_paused_retired_and_adopted_are_not(db, timeline):
+def test_active_and_paused_strategies_are_carried_retired_and_adopted_are_not(db, timeline):
+    """A paused strategy comes back so that it can be resumed ("Continue") or stay paused."""
     pid, s = timeline["patient"], timeline["sessions"]
     active = _strategy(db, pid, s[0], "Walk by the river")
-    for status in ("paused", "retired", "adopted"):
+    paused = _strategy(db, pid, s[0], "A paused strategy", status="paused")
+    for status in ("retired", "adopted"):
         _strategy(db, pid, s[0], f"A {status} strategy", status=status)
     _strategy(db, timeline["other_patient"], timeline["other_session"], "Someone else's")
 
     carry = _carried(db, s[1])
 
-    assert _ids(carry.strategies) == {active.id}
+    assert _ids(carry.strategies) == {active.id, paused.id}
     assert carry.added_strategies == []
 
 
@@ -218,9 +220,11 @@ def test_a_decision_taken_in_the_session_keeps_the_item_on_its_page(db, timeline
     assert _ids(carry.beliefs) == {belief.id}
     assert _ids(carry.themes) == {theme.id}
     assert all(item.decided for item in carry.items) and carry.undecided == 0
-    # ... but none of them comes back in the next session.
+    # In the next session only the paused strategy comes back (to be resumed or left
+    # paused); the integrated belief and the resolved theme do not.
     later = _carried(db, s[2])
-    assert later.items == []
+    assert _ids(later.strategies) == {strategy.id}
+    assert later.beliefs == [] and later.themes == []
 
 
 def test_items_that_first_appear_in_a_later_session_are_not_carried_back(db, timeline):
@@ -325,9 +329,9 @@ def test_the_page_carries_open_items_with_origin_and_last_values(app, practice):
 
     third = practice.start("integration", 16)
     html, form = edit_page(client, third)
-    # Only what is still open: the paused strategy, the integrated belief and the resolved
-    # theme stay behind.
-    assert set(carried_ids(form, "strategies")) == {walk}
+    # What is still open comes back, the paused strategy too (to be resumed); the
+    # integrated belief and the resolved theme stay behind.
+    assert set(carried_ids(form, "strategies")) == {walk, journal}
     assert set(carried_ids(form, "beliefs")) == {unfold}
     assert set(carried_ids(form, "themes")) == {ocean}
     walk_box = text_of(fieldset(html, f"carried-strategy-{walk}"))
@@ -668,7 +672,7 @@ def test_strategy_status_follows_the_decision(app, practice, decision, status):
     with database(app) as db:
         assert db.get(Strategy, walk).status == status
     _, form = edit_page(client, practice.start("integration", 16))
-    assert (walk in carried_ids(form, "strategies")) == (status == "active")
+    assert (walk in carried_ids(form, "strategies")) == (status in ("active", "paused"))
 
 
 def test_belief_status_follows_the_decision_and_skip_restores_it(app, practice):

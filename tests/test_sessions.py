@@ -536,7 +536,12 @@ def test_csrf_protects_the_session_forms(app, practice):
     _, form = edit_page(practice.client, sid)
     del form["csrf_token"]
     form["summary"] = "Forged."
-    assert save(practice.client, sid, form).status_code == 400
+    # Refused (a forged or expired page saves nothing); what it held is kept as an unsaved
+    # copy for the signed-in therapist to look at, never applied.
+    response = save(practice.client, sid, form)
+    assert response.status_code == 302
     assert _session(app, sid).summary == ""
+    page = practice.client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "This page had expired" in page and "Forged." in page
     token = csrf_token(practice.client, f"/sessions/{sid}")
     assert token

@@ -1,5 +1,6 @@
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from tracker.account.forms import ChangePasswordForm
 from tracker.auth import services, sessions
@@ -36,3 +37,9 @@ def change_password():
 def ping():
     """Activity in a long form keeps the login alive (the request itself refreshes it)."""
     return "", 204
+
+
+@bp.route("/csrf-token")
+def csrf_token():
+    """A fresh CSRF token for a long-open page whose token went stale at a new sign-in."""
+    return jsonify(csrf_token=generate_csrf())

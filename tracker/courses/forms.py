@@ -1,7 +1,7 @@
 from datetime import date, time
 
 from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField, TimeField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from tracker.dosing.models import MEDICATIONS, ROUTES
 from tracker.forms import BaseForm, choices
@@ -10,6 +10,16 @@ KIND_LABELS = {"preparation": "Preparation", "dosing": "Dosing", "integration": 
                "check_in": "Check-in (call or message between sessions)"}
 COURSE_STATUS_LABELS = {"planned": "Planned", "active": "Active", "completed": "Completed",
                         "discontinued": "Discontinued"}
+
+
+def plausible_session_date(form, field):
+    """A mistyped year would reorder the course (and what counts as the last session)."""
+    if field.data is None:
+        return
+    if field.data.year < 1990:
+        raise ValidationError("Check the year: sessions before 1990 are not plausible.")
+    if (field.data - date.today()).days > 366:
+        raise ValidationError("Check the year: that is more than a year from now.")
 
 
 class CourseForm(BaseForm):
@@ -38,7 +48,8 @@ class NewSessionForm(BaseForm):
     course_id = SelectField("Course", coerce=int, validators=[InputRequired()])
     kind = SelectField("Kind of session", choices=choices(KIND_LABELS),
                        validators=[InputRequired()])
-    session_date = DateField("Date", validators=[InputRequired()], default=date.today)
+    session_date = DateField("Date", validators=[InputRequired(), plausible_session_date],
+                             default=date.today)
     start_time = TimeField("Start time", validators=[InputRequired()], default=lambda: time(10))
     duration_minutes = IntegerField("Duration (minutes)", default=50,
                                     validators=[InputRequired(), NumberRange(min=1, max=720)])

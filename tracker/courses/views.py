@@ -4,6 +4,7 @@ from datetime import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from tracker.access import get_patient_or_404
 from tracker.courses import services
@@ -49,7 +50,7 @@ def new_session(patient_id: int):
         flash("Start a course first: sessions belong to a course.", "info")
         return redirect(url_for("courses.new_course", patient_id=patient.id))
     form = NewSessionForm()
-    form.course_id.choices = [(c.id, c.title) for c in courses]
+    form.course_id.choices = [SelectChoice(c.id, c.title) for c in courses]
     if form.validate_on_submit():
         course = next(c for c in courses if c.id == form.course_id.data)
         session = services.create_session(

@@ -6,7 +6,7 @@ draft in progress."""
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -71,8 +71,6 @@ def seed_course(db: Session, therapist: User, patient: Patient, *, today: date,
             continue
         session = _reload(db, session.id)
         notes.sign_session(db, therapist, session, session.version)
-        # Demo realism: signed the evening of the session (signed_at is outside the hash).
-        session.signed_at = datetime.combine(when.date(), time(18, 30), tzinfo=UTC)
         if index == FIRST_INTEGRATION:
             notes.add_addendum(db, therapist, session, ADDENDUM)
     return course, created

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from wtforms import DateField, RadioField, SelectField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from tracker.forms import BaseForm
 from tracker.measures.instruments import Instrument
@@ -26,6 +27,7 @@ def questionnaire_form(instrument: Instrument) -> type[BaseForm]:
         taken_on = DateField("Date answered", default=date.today,
                              validators=[InputRequired(), not_in_future])
         submit = SubmitField("Save and score")
+        difficulty = None  # Replaced by a field where the instrument has the question.
 
         def item_fields(self):
             return [self[f"item_{n}"] for n in range(1, len(instrument.items) + 1)]
@@ -36,7 +38,11 @@ def questionnaire_form(instrument: Instrument) -> type[BaseForm]:
         def unanswered(self) -> list[int]:
             return [n for n, field in enumerate(self.item_fields(), 1) if field.data is None]
 
-    choices = [(option.value, option.label) for option in instrument.options]
+    choices = [SelectChoice(option.value, option.label) for option in instrument.options]
+    if instrument.difficulty_question:
+        QuestionnaireForm.difficulty = RadioField(
+            instrument.difficulty_question, coerce=int, validators=[Optional()],
+            choices=[SelectChoice(o.value, o.label) for o in instrument.difficulty_options])
     for number, text in enumerate(instrument.items, 1):
         setattr(QuestionnaireForm, f"item_{number}", RadioField(
             f"{number}. {text}", choices=choices, coerce=int,
@@ -47,7 +53,7 @@ def questionnaire_form(instrument: Instrument) -> type[BaseForm]:
 class FollowUpForm(BaseForm):
     followed_up_on = DateField("Date of the follow-up", default=date.today,
                                validators=[InputRequired(), not_in_future])
-    action = TextAreaField("What was done", validators=[InputRequired(), Length(max=5000)],
+    action = TextAreaField("What was done", validators=[DataRequired(), Length(max=5000)],
                            render_kw={"rows": 4},
                            description="For example: safety assessment in session, safety "
                                        "plan reviewed, crisis line given, prescriber informed.")

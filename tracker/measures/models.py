@@ -39,6 +39,8 @@ class MeasureResponse(Base):
     taken_on: Mapped[date] = mapped_column(Date)
     answers: Mapped[list] = mapped_column(JSON)
     total: Mapped[int] = mapped_column(Integer)
+    # PHQ-9's closing functional question, recorded as answered and never scored.
+    difficulty: Mapped[int | None] = mapped_column(Integer)
     # PHQ-9 item 9 answered above 0: needs a recorded safety follow-up.
     safety_flag: Mapped[bool] = mapped_column(Boolean, default=False)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

@@ -23,16 +23,21 @@ class MeasureRuleError(ValueError):
 
 def record_response(db: Session, user: User, patient: Patient, *, instrument: str,
                     course: Course, session: TherapySession | None, taken_on: date,
-                    answers: list[int | None]) -> MeasureResponse:
+                    answers: list[int | None], difficulty: int | None = None
+                    ) -> MeasureResponse:
     """Score and store a complete questionnaire (IncompleteAnswers when it is not)."""
     if course.patient_id != patient.id or (session is not None and
                                             session.patient_id != patient.id):
         raise MeasureRuleError("That course or session belongs to another patient.")
+    if session is not None and session.course_id != course.id:
+        raise MeasureRuleError("That session belongs to another course: choose its course, "
+                               "or “between sessions”.")
     result = scoring.score(instrument, answers)
     response = MeasureResponse(
         patient_id=patient.id, course_id=course.id,
         session_id=session.id if session is not None else None, instrument=instrument,
         taken_on=taken_on, answers=list(result.answers), total=result.total,
+        difficulty=difficulty,
         safety_flag=scoring.safety_flag(instrument, result.answers), recorded_by_id=user.id,
     )
     db.add(response)

@@ -2,6 +2,7 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from tracker.access import get_patient_or_404
 from tracker.courses.services import list_courses
@@ -23,10 +24,10 @@ def new(patient_id: int, instrument: str):
         return redirect(url_for("courses.new_course", patient_id=patient.id))
     spec = INSTRUMENTS[instrument]
     form = questionnaire_form(spec)()
-    form.course_id.choices = [(c.id, c.title) for c in courses]
+    form.course_id.choices = [SelectChoice(c.id, c.title) for c in courses]
     sessions = {s.id: s for c in courses for s in c.sessions}
-    form.session_id.choices = [(0, "— between sessions —")] + [
-        (s.id, f"{s.starts_at:%Y-%m-%d} · {s.kind.replace('_', '-')}")
+    form.session_id.choices = [SelectChoice(0, "— between sessions —")] + [
+        SelectChoice(s.id, f"{s.starts_at:%Y-%m-%d} · {s.kind.replace('_', '-')}")
         for s in sorted(sessions.values(), key=lambda s: s.starts_at, reverse=True)]
     if request.method == "GET":
         chosen = request.args.get("session_id", type=int)
@@ -41,7 +42,8 @@ def new(patient_id: int, instrument: str):
         try:
             response = services.record_response(
                 db, current_user, patient, instrument=instrument, course=course,
-                session=session, taken_on=form.taken_on.data, answers=form.answers())
+                session=session, taken_on=form.taken_on.data, answers=form.answers(),
+                difficulty=form.difficulty.data if form.difficulty else None)
         except (scoring.IncompleteAnswers, services.MeasureRuleError) as error:
             problem = str(error)
         else:

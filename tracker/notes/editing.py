@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from wtforms.fields.choices import SelectChoice
 
 from tracker.courses.models import TherapySession
 from tracker.dosing.services import dosing_form_data
@@ -85,8 +86,9 @@ def configure(db: Session, form: SessionForm, session: TherapySession, carry: Ca
             select(TherapySession).where(TherapySession.course_id == session.course_id,
                                          TherapySession.kind == "dosing")
             .order_by(TherapySession.starts_at)).all()
-        form.follows_dosing_id.choices = [(0, "— none —")] + [
-            (s.id, f"Dose {n} · {s.starts_at:%Y-%m-%d}") for n, s in enumerate(dosing_sessions, 1)
+        form.follows_dosing_id.choices = [SelectChoice(0, "— none —")] + [
+            SelectChoice(s.id, f"Dose {n} · {s.starts_at:%Y-%m-%d}")
+            for n, s in enumerate(dosing_sessions, 1)
         ]
     else:
         del form.follows_dosing_id

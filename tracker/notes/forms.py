@@ -15,6 +15,8 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import HiddenInput
 
+from tracker.converters import MAX_ID
+from tracker.courses.forms import plausible_session_date
 from tracker.dosing.forms import DosingForm
 from tracker.forms import BaseForm, SafeFieldList
 from tracker.threads.forms import (
@@ -26,6 +28,7 @@ from tracker.threads.forms import (
     ThemeReviewForm,
 )
 
+_DB_INT = NumberRange(min=1, max=MAX_ID, message="This page is out of date; reload it.")
 NEW_THEME_SLOTS = 2
 NEW_BELIEF_SLOTS = 1
 NEW_STRATEGY_SLOTS = 2
@@ -33,10 +36,10 @@ NEW_STRATEGY_SLOTS = 2
 
 class SessionForm(BaseForm):
     editor_id = HiddenField(validators=[Regexp(r"^[0-9a-f]{16,32}$")])
-    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired(), _DB_INT])
     # The unsaved copy (autosave or refused save) this form was restored from, if any.
-    restored_from = IntegerField(widget=HiddenInput(), validators=[Optional()])
-    session_date = DateField("Date", validators=[InputRequired()])
+    restored_from = IntegerField(widget=HiddenInput(), validators=[Optional(), _DB_INT])
+    session_date = DateField("Date", validators=[InputRequired(), plausible_session_date])
     start_time = TimeField("Start time", validators=[InputRequired()])
     duration_minutes = IntegerField("Duration (minutes)",
                                     validators=[InputRequired(), NumberRange(min=1, max=720)])
@@ -75,7 +78,7 @@ class AddendumForm(BaseForm):
 
 
 class SignForm(BaseForm):
-    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired(), _DB_INT])
     submit = SubmitField("Sign and lock")
 
 

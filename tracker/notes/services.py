@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from tracker.auth.models import User
@@ -21,7 +21,7 @@ from tracker.dosing.models import DosingRecord
 from tracker.dosing.services import save_dosing
 from tracker.export.record import content_hash
 from tracker.threads import services as threads
-from tracker.threads.carry import Carry, carry_for
+from tracker.threads.carry import DEFAULT_THEME_WINDOW, Carry, carry_for
 from tracker.threads.models import BeliefRating, StrategyReview, ThemeMention
 
 # Loader options for a session page: every collection it shows, one query each.
@@ -56,7 +56,7 @@ class SignRefused(ValueError):
     """The session is not ready to sign; the message is safe to show."""
 
 
-@dataclass
+@dataclass(repr=False)  # Holds clinical text: no repr.
 class SessionInput:
     """Validated values from the session page, copied explicitly from the form."""
 
@@ -83,9 +83,11 @@ def private_note(db: Session, session: TherapySession, user: User) -> Psychother
 
 
 def save_session(db: Session, user: User, session: TherapySession, carry: Carry,
-                 data: SessionInput, *, restored_from: int | None = None) -> None:
-    """Save everything typed on the session page. This user's autosaved copies are now
-    superseded and go, and so does the unsaved copy the page was restored from."""
+                 data: SessionInput, *, editor_id: str | None = None,
+                 restored_from: int | None = None) -> None:
+    """Save everything typed on the session page. This editor's autosave is now superseded
+    and goes, and so does the unsaved copy the page was restored from; other tabs' copies
+    stay, to be reconciled."""
     if session.is_signed:
         raise SessionLocked()
     if data.version != session.version:
@@ -116,7 +118,8 @@ def save_session(db: Session, user: User, session: TherapySession, carry: Carry,
     session.updated_by_id = user.id
     db.execute(delete(SessionDraft).where(
         SessionDraft.session_id == session.id, SessionDraft.user_id == user.id,
-        (SessionDraft.kind == "autosave") | (SessionDraft.id == (restored_from or 0))))
+        ((SessionDraft.kind == "autosave") & (SessionDraft.editor_id == (editor_id or "")))
+        | (SessionDraft.id == (restored_from or 0))))
     db.flush()
 
 
@@ -137,32 +140,37 @@ def _save_private_note(db: Session, session: TherapySession, user: User, body: s
     note.body = body
 
 
-def sign_problems(db: Session, session: TherapySession, carry: Carry | None = None) -> list[str]:
+def sign_problems(db: Session, session: TherapySession, carry: Carry) -> list[str]:
     """What stands between this draft and signing (empty when it may be signed)."""
     problems = []
+    unsaved = db.scalar(select(func.count()).select_from(SessionDraft)
+                        .where(SessionDraft.session_id == session.id))
+    if unsaved:
+        problems.append(f"{unsaved} unsaved cop{'y' if unsaved == 1 else 'ies'} of this "
+                        "session (typing not yet saved, or a refused save) must be saved or "
+                        "discarded on the editing page first.")
     if not session.summary.strip():
         problems.append("Write a summary for the progress note.")
     if session.kind == "dosing" and session.dosing is None:
         problems.append("Record the dosing details (medication, route, dose).")
-    carry = carry if carry is not None else carry_for(db, session)
     if carry.undecided:
         problems.append(f"{carry.undecided} carried item(s) still need a decision.")
     return problems
 
 
-def sign_session(db: Session, user: User, session: TherapySession, version: int) -> None:
+def sign_session(db: Session, user: User, session: TherapySession, version: int, *,
+                 theme_window: int = DEFAULT_THEME_WINDOW) -> None:
     if session.is_signed:
         raise SessionLocked()
     if version != session.version:
         raise EditConflict()
-    problems = sign_problems(db, session)
+    problems = sign_problems(db, session, carry_for(db, session, theme_window=theme_window))
     if problems:
         raise SignRefused(" ".join(problems))
     session.status = "signed"
     session.signed_at = utcnow()
     session.signed_by_id = user.id
     session.content_hash = content_hash(session)
-    db.execute(delete(SessionDraft).where(SessionDraft.session_id == session.id))
     db.flush()
 
 

@@ -15,12 +15,15 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
 from tracker.access import get_session_or_404
+from tracker.converters import MAX_ID
 from tracker.courses.services import course_position, course_sessions
 from tracker.db import get_db
+from tracker.errors import render_error
 from tracker.notes import editing
 from tracker.notes import services as notes
 from tracker.notes.forms import AddendumForm, SessionForm, SignForm
@@ -117,7 +120,7 @@ def _save(db, session, carry, form):
     session_id = session.id
     try:
         notes.save_session(db, current_user, session, carry,
-                           editing.session_input(form, session),
+                           editing.session_input(form, session), editor_id=form.editor_id.data,
                            restored_from=form.restored_from.data)
         db.commit()
     except (notes.EditConflict, StaleDataError):
@@ -144,6 +147,14 @@ def _keep_typed(db, session, form) -> None:
         db.commit()
 
 
+def _bounded_int(raw: str | None) -> int | None:
+    """A version number as posted, or None when it is not one a database can hold."""
+    if raw is None or not raw.isascii() or not raw.isdigit() or len(raw) > 10:
+        return None
+    value = int(raw)
+    return value if 1 <= value <= MAX_ID else None
+
+
 def _chosen_draft(drafts):
     chosen = request.args.get("draft", type=int)
     return next((d for d in drafts if d.id == chosen), None) if chosen else None
@@ -154,7 +165,7 @@ def autosave(session_id: int):
     db = get_db()
     session = get_session_or_404(db, current_user, session_id)
     editor_id = request.form.get("editor_id", "")
-    version = request.form.get("version", type=int)
+    version = _bounded_int(request.form.get("version"))
     if not EDITOR_ID.match(editor_id) or version is None:
         return jsonify(status="invalid"), 400
     try:
@@ -189,9 +200,20 @@ def remove_item(session_id: int, kind: str, item_id: int):
     if session.is_signed:
         return redirect(url_for("notes.show", session_id=session.id))
     editor_id = request.form.get("editor_id", "")
-    if EDITOR_ID.match(editor_id):
-        notes.autosave(db, current_user, session, editor_id, session.version,
-                       editing.posted_data(request.form))
+    version = _bounded_int(request.form.get("version"))
+    if not EDITOR_ID.match(editor_id) or version is None:
+        return redirect(url_for("notes.edit", session_id=session.id))
+    if version != session.version:
+        # The page is out of date: removing now would also restore its stale text as if it
+        # were typed on top of the latest save. Keep what it holds, and refuse.
+        notes.keep_conflict_copy(db, current_user, session, editor_id, version,
+                                 editing.posted_data(request.form))
+        db.commit()
+        flash("Someone saved this session after this page was opened; nothing was removed. "
+              "What the page held is kept below to reconcile.", "error")
+        return redirect(url_for("notes.edit", session_id=session.id))
+    notes.autosave(db, current_user, session, editor_id, version,
+                   editing.posted_data(request.form))
     try:
         remove_added(db, session, kind, item_id)
         session.updated_by_id = current_user.id
@@ -210,7 +232,8 @@ def sign(session_id: int):
     form = SignForm()
     if form.validate_on_submit():
         try:
-            notes.sign_session(db, current_user, session, form.version.data)
+            notes.sign_session(db, current_user, session, form.version.data,
+                               theme_window=current_app.config["THEME_CARRY_SESSIONS"])
             db.commit()
             flash("Signed and locked. Corrections can be added as addenda.", "success")
         except notes.SessionLocked:
@@ -244,3 +267,28 @@ def add_addendum(session_id: int):
         note=notes.private_note(db, session, current_user), addendum_form=form,
         sign_form=SignForm(version=session.version), position=_position(db, session),
     ), 200
+
+
+@bp.errorhandler(CSRFError)
+def _expired_page(_error):
+    """A page opened before a new sign-in carries a stale CSRF token. Its autosave learns to
+    fetch a fresh one; a Save from it is kept as an unsaved copy rather than lost."""
+    db = get_db()
+    db.rollback()
+    if request.endpoint == "notes.autosave":
+        return jsonify(status="csrf"), 400
+    session_id = (request.view_args or {}).get("session_id")
+    editor_id = request.form.get("editor_id", "")
+    if (request.endpoint == "notes.edit" and current_user.is_authenticated and session_id
+            and EDITOR_ID.match(editor_id)):
+        session = get_session_or_404(db, current_user, session_id)
+        if not session.is_signed:
+            version = _bounded_int(request.form.get("version")) or session.version
+            notes.keep_conflict_copy(db, current_user, session, editor_id, version,
+                                     editing.posted_data(request.form))
+            db.commit()
+            flash("This page had expired (you signed in again meanwhile), so it was not "
+                  "saved. Nothing is lost: what you typed is kept below; load it into the "
+                  "form and save.", "error")
+            return redirect(url_for("notes.edit", session_id=session.id))
+    return render_error(400)

@@ -78,8 +78,11 @@ class Progress:
         return [s for s in self.sessions if s.id in used]
 
 
-def gather(db: Session, patient: Patient, *, course_id: int | None, today: date,
+def gather(db: Session, patient: Patient, *, course_id: int | None, now: datetime,
            window_days: int) -> Progress:
+    """now: sessions documented ahead of time (a dosing note opened early) are shown in the
+    timeline but do not count as done."""
+    today = now.date()
     courses = list_courses(db, patient)  # newest first, with sessions and addenda
     course = next((c for c in courses if c.id == course_id), courses[0] if courses else None)
     sessions = sorted(course.sessions, key=lambda s: (s.starts_at, s.id)) if course else []
@@ -92,7 +95,8 @@ def gather(db: Session, patient: Patient, *, course_id: int | None, today: date,
             by_instrument[item.response.instrument].append(item)
     return Progress(
         patient=patient, courses=courses, course=course, sessions=sessions,
-        position=course_position(course, sessions) if course else None,
+        position=course_position(course, [s for s in sessions if s.starts_at <= now])
+        if course else None,
         numbers=dose_numbers(sessions), today=today, window_days=window_days,
         measures={code: by_instrument[code] for code in INSTRUMENT_ORDER
                   if by_instrument.get(code)},
@@ -147,11 +151,10 @@ class Brief:
         return (self.progress.today - self.last_session.starts_at.date()).days
 
 
-def brief(db: Session, patient: Patient, *, today: date, now: datetime,
-          window_days: int) -> Brief:
+def brief(db: Session, patient: Patient, *, now: datetime, window_days: int) -> Brief:
     from tracker.threads.carry import carry_for
 
-    progress = gather(db, patient, course_id=None, today=today, window_days=window_days)
+    progress = gather(db, patient, course_id=None, now=now, window_days=window_days)
     everything = sorted((s for c in progress.courses for s in c.sessions),
                         key=lambda s: (s.starts_at, s.id))
     past = [s for s in everything if s.starts_at <= now]

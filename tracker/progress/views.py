@@ -19,7 +19,7 @@ bp = Blueprint("progress", __name__, url_prefix="/patients/<id:patient_id>")
 
 def _gather(patient):
     return data.gather(get_db(), patient, course_id=request.args.get("course", type=int),
-                       today=date.today(),
+                       now=datetime.now(),
                        window_days=current_app.config["INTEGRATION_WINDOW_DAYS"])
 
 
@@ -51,7 +51,7 @@ def print_progress(patient_id: int):
 def brief(patient_id: int):
     db = get_db()
     patient = get_patient_or_404(db, current_user, patient_id)
-    summary = data.brief(db, patient, today=date.today(), now=datetime.now(),
+    summary = data.brief(db, patient, now=datetime.now(),
                          window_days=current_app.config["INTEGRATION_WINDOW_DAYS"])
     return render_template("progress/brief.html", b=summary, p=summary.progress)
 

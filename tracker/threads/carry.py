@@ -1,7 +1,8 @@
 """Carry-forward: the open items a new session must review, each with where it came from
 and its last values. Nothing here copies text into a note; it only finds the items.
 
-The set for a session S is: every active strategy, every belief not yet integrated, every
+The set for a session S is: every active or paused strategy (a paused one can be resumed
+with "Continue"), every belief not yet integrated, every
 open theme that came up in the patient's last few sessions before S, plus any item S has
 already decided (so that a decision which, say, paused a strategy keeps it on S's page).
 Items created in S itself are listed apart as "added in this session".
@@ -77,7 +78,8 @@ def carry_for(db: Session, session: TherapySession, *,
     strategies = db.scalars(
         select(Strategy).options(joinedload(Strategy.replaces))
         .where(Strategy.patient_id == session.patient_id,
-               or_(Strategy.status == "active", Strategy.first_session_id == session.id,
+               or_(Strategy.status.in_(("active", "paused")),
+                   Strategy.first_session_id == session.id,
                    Strategy.id.in_(list(current["strategy"]))))
         .order_by(Strategy.id)
     ).all()

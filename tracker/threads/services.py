@@ -39,6 +39,10 @@ def review_strategy(db: Session, session: TherapySession, item: CarriedItem, dat
     review.helpfulness = data.get("helpfulness")
     review.barriers = data.get("barriers") or ""
     earlier_version = review.new_strategy
+    if review.decision == "modify" and item.decided_later and earlier_version is None:
+        raise ThreadRuleError(
+            f"“{strategy.description}” was already reviewed in a later session: modify it "
+            "there, not in this earlier one.")
     if review.decision == "modify":
         version = earlier_version or Strategy(patient_id=strategy.patient_id, replaces=strategy,
                                               first_session_id=session.id, status="active")
@@ -52,7 +56,8 @@ def review_strategy(db: Session, session: TherapySession, item: CarriedItem, dat
         db.flush()
         _remove_strategy(db, earlier_version)
     if not item.decided_later:
-        strategy.status = STATUS_AFTER_DECISION.get(review.decision, "active")
+        previous = STATUS_AFTER_DECISION.get(item.last.decision) if item.last else None
+        strategy.status = STATUS_AFTER_DECISION.get(review.decision, previous or "active")
 
 
 def rate_belief(db: Session, session: TherapySession, item: CarriedItem, data: dict) -> None:
@@ -130,6 +135,9 @@ def remove_added(db: Session, session: TherapySession, kind: str, item_id: int) 
         _only_here(db, BeliefRating, BeliefRating.belief_id, record.id, session)
         db.execute(delete(BeliefRating).where(BeliefRating.belief_id == record.id))
     else:
+        if record.replaces_id is not None:
+            raise ThreadRuleError("This is the new version of a modified strategy: change the "
+                                  "decision on the strategy it replaces instead.")
         _remove_strategy(db, record)
         return
     db.delete(record)

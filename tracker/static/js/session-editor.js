@@ -38,18 +38,41 @@
     });
   }
 
+  function refreshToken() {
+    // After a sign-in in another tab the page's CSRF token is stale: fetch a fresh one.
+    return fetch(form.getAttribute("data-token-url"), { credentials: "same-origin" })
+      .then(function (response) { return response.json(); })
+      .then(function (result) {
+        var inputs = document.querySelectorAll("input[name=csrf_token]");
+        for (var i = 0; i < inputs.length; i += 1) { inputs[i].value = result.csrf_token; }
+      });
+  }
+
+  function sendDraft(retry) {
+    return post(form.getAttribute("data-autosave-url"), new FormData(form))
+      .then(function (response) { return response.json(); })
+      .then(function (result) {
+        if (result.status === "csrf" && retry) {
+          return refreshToken().then(function () { return sendDraft(false); });
+        }
+        return result;
+      });
+  }
+
   function autosave() {
     if (!dirty || saving) { return; }
     saving = true;
     dirty = false;
-    post(form.getAttribute("data-autosave-url"), new FormData(form))
-      .then(function (response) { return response.json(); })
+    sendDraft(true)
       .then(function (result) {
         if (result.status === "saved") {
           say("Draft autosaved at " + clock(new Date()) +
               (result.stale ? ". Someone saved this session since you opened it: your typing is kept; save to reconcile." : "."));
         } else if (result.status === "locked") {
           say("This session has been signed; further typing is not saved.");
+        } else {
+          dirty = true;
+          say("Your typing could not be saved yet; it will be retried.");
         }
       })
       .catch(function (error) {

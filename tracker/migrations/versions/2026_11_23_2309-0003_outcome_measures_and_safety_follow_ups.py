@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-23 22:52:46.878160
+Create Date: 2026-11-23 23:09:24.732892
 """
 
 import sqlalchemy as sa
@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("taken_on", sa.Date(), nullable=False),
         sa.Column("answers", sa.JSON(), nullable=False),
         sa.Column("total", sa.Integer(), nullable=False),
+        sa.Column("difficulty", sa.Integer(), nullable=True),
         sa.Column("safety_flag", sa.Boolean(), nullable=False),
         sa.Column("recorded_by_id", sa.Integer(), nullable=False),
         sa.Column("created_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
