@@ -24,7 +24,7 @@ run: init
 	TRACKER_SESSION_COOKIE_SECURE=false $(BIN)/flask --app tracker run --host 127.0.0.1 --port $(PORT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check tracker tests
+	$(BIN)/ruff check tracker tests bench
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q

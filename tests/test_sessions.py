@@ -17,6 +17,7 @@ from tests.sessions_helpers import (
     database,
     db_course,
     db_session,
+    decide,
     decide_all,
     edit_page,
     field_errors,
@@ -37,7 +38,7 @@ from tracker.dosing.models import DosingRecord, VitalSigns
 from tracker.export.record import content_hash, session_record_options
 from tracker.notes import services as notes
 from tracker.threads.carry import Carry
-from tracker.threads.models import Strategy
+from tracker.threads.models import Strategy, Theme
 
 MAR = {day: date(2026, 3, day) for day in range(1, 32)}
 
@@ -545,3 +546,90 @@ def test_csrf_protects_the_session_forms(app, practice):
     assert "This page had expired" in page and "Forged." in page
     token = csrf_token(practice.client, f"/sessions/{sid}")
     assert token
+
+
+# What the review of the first version found: typed text must survive every path ----------
+
+
+def test_remove_from_a_stale_page_is_refused_and_cannot_overwrite_a_newer_save(
+        app, practice, second_tab):
+    first = practice.start("preparation", 2)
+    save_page(practice.client, first, summary="Preparation.", **{
+        "new_themes-0-label": "the ocean", "new_themes-0-category": "imagery"})
+    with database(app) as db:
+        theme_id = db.scalar(select(Theme.id))
+    _, stale = edit_page(practice.client, first)
+    _, fresh = edit_page(second_tab, first)
+    assert save(second_tab, first, {**fresh, "summary": "B's careful summary."}).status_code == 302
+    response = practice.client.post(
+        f"/sessions/{first}/added/theme/{theme_id}/remove",
+        data={**stale, "summary": "A's stale summary."})
+    assert response.status_code == 302
+    with database(app) as db:
+        assert db.get(Theme, theme_id) is not None  # Not removed.
+        assert db.get(TherapySession, first).summary == "B's careful summary."
+        copies = db.scalars(select(SessionDraft)).all()
+    assert [c.kind for c in copies] == ["conflict"]
+    html, form = edit_page(practice.client, first)
+    assert form["summary"] == "B's careful summary."  # Nothing stale restored silently.
+    assert "A&#39;s stale summary." in html or "A's stale summary." in html
+
+
+def test_a_save_keeps_another_tabs_unsaved_typing_and_signing_waits_for_it(
+        app, practice, second_tab):
+    sid = practice.start("preparation", 2)
+    _, tab_a = edit_page(practice.client, sid)
+    _, tab_b = edit_page(second_tab, sid)
+    autosave = practice.client.post(f"/sessions/{sid}/autosave",
+                                    data={**tab_a, "summary": "Long text typed in tab A."})
+    assert autosave.get_json()["status"] == "saved"
+    assert save(second_tab, sid, {**tab_b, "summary": "Saved in tab B."}).status_code == 302
+    with database(app) as db:
+        assert [d.data["summary"] for d in db.scalars(select(SessionDraft))] == [
+            ["Long text typed in tab A."]]
+    html, _ = edit_page(second_tab, sid)
+    assert "Unsaved typing from another tab" in html and "Long text typed in tab A." in html
+    show = practice.client.get(f"/sessions/{sid}").get_data(as_text=True)
+    assert "unsaved copy" in show and 'action="/sessions/' + str(sid) + '/sign"' not in show
+
+
+def test_a_page_with_an_expired_csrf_token_keeps_its_typing(app, practice):
+    sid = practice.start("preparation", 2)
+    _, form = edit_page(practice.client, sid)
+    form["csrf_token"] = "expired-token"
+    autosave = practice.client.post(f"/sessions/{sid}/autosave",
+                                    data={**form, "summary": "Typed before signing in again."})
+    assert autosave.status_code == 400 and autosave.get_json() == {"status": "csrf"}
+    fresh = practice.client.get("/account/csrf-token").get_json()["csrf_token"]
+    retried = practice.client.post(f"/sessions/{sid}/autosave",
+                                   data={**form, "csrf_token": fresh,
+                                         "summary": "Typed before signing in again."})
+    assert retried.get_json()["status"] == "saved"
+
+
+@pytest.mark.parametrize("version", ["99999999999999999999", "2147483648", "0", "-1", "x"])
+def test_out_of_range_versions_are_refused_without_an_error(app, practice, version):
+    sid = practice.start("preparation", 2)
+    _, form = edit_page(practice.client, sid)
+    autosave = practice.client.post(f"/sessions/{sid}/autosave", data={**form, "version": version})
+    assert autosave.status_code == 400
+    response = save(practice.client, sid, {**form, "version": version, "summary": "Kept."})
+    assert response.status_code in (200, 302)
+    assert _session(app, sid).summary == ""
+
+
+def test_the_new_version_of_a_modified_strategy_cannot_be_removed_on_its_own(app, practice):
+    _, sid = _with_strategy(practice)
+    _, form = edit_page(practice.client, sid)
+    walk = next(iter(carried_ids(form, "strategies")))
+    decide(form, "strategies", walk, "modify", new_description="Walk at lunch",
+           new_target="4", new_category="nature")
+    assert save(practice.client, sid, decide_all(form)).status_code == 302
+    with database(app) as db:
+        version_id = db.scalar(select(Strategy.id).where(Strategy.replaces_id == walk))
+    _, form = edit_page(practice.client, sid)
+    response = practice.client.post(f"/sessions/{sid}/added/strategy/{version_id}/remove",
+                                    data=form)
+    assert response.status_code == 302
+    with database(app) as db:
+        assert db.get(Strategy, version_id) is not None

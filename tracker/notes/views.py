@@ -143,7 +143,8 @@ def _keep_typed(db, session, form) -> None:
     """A form with errors is also autosaved, so leaving the page loses nothing."""
     if EDITOR_ID.match(form.editor_id.data or ""):
         notes.autosave(db, current_user, session, form.editor_id.data,
-                       form.version.data or session.version, editing.posted_data(request.form))
+                       _bounded_int(request.form.get("version")) or session.version,
+                       editing.posted_data(request.form))
         db.commit()
 
 
