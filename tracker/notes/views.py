@@ -16,6 +16,7 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
@@ -172,9 +173,15 @@ def autosave(session_id: int):
     try:
         draft = notes.autosave(db, current_user, session, editor_id, version,
                                editing.posted_data(request.form))
+        db.commit()
     except notes.SessionLocked:
+        db.rollback()
         return jsonify(status="locked"), 409
-    db.commit()
+    except (IntegrityError, StaleDataError):
+        # Two autosaves of one tab crossed (a page-close beacon and a timed one), or a save
+        # removed this copy meanwhile: the page keeps its typing and sends it again.
+        db.rollback()
+        return jsonify(status="retry"), 409
     return jsonify(status="saved", saved_at=draft.saved_at.isoformat(),
                    stale=version != session.version)
 
