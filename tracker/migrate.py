@@ -20,7 +20,9 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """To the latest revision ("heads": features developed side by side may each add a
+    revision on the same parent; a merge revision joins them later)."""
     command.upgrade(alembic_config(engine), revision)
 
 
@@ -29,9 +31,11 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 
 def head_revision() -> str | None:
-    return ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+    """The latest revision(s), comma-separated when there are several heads."""
+    return ",".join(sorted(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())) or None
 
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        heads = MigrationContext.configure(connection).get_current_heads()
+    return ",".join(sorted(heads)) or None
