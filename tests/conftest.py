@@ -49,6 +49,23 @@ def _postgres_database(url: str):
     return server.set(database=name).render_as_string(hide_password=False), drop
 
 
+# Tables that record what happened (audit events, login sessions): a refused request may
+# still add to them by design, so "nothing changed" snapshots leave them out.
+RECORD_KEEPING_TABLES = frozenset({"audit_events", "audit_head", "login_sessions"})
+
+
+def drop_append_only_triggers(engine) -> None:
+    """The shared test database is emptied between tests, which the audit trail's
+    append-only triggers refuse; they are tested on a database of their own (test_audit)."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("DROP TRIGGER IF EXISTS audit_events_no_update")
+            connection.exec_driver_sql("DROP TRIGGER IF EXISTS audit_events_no_delete")
+        else:
+            connection.exec_driver_sql(
+                "DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events")
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     server_url = os.environ.get("TRACKER_TEST_DATABASE_URL")
@@ -59,6 +76,7 @@ def database_url(tmp_path_factory):
         drop = None
     engine = make_engine(url)
     migrate.upgrade(engine)
+    drop_append_only_triggers(engine)
     engine.dispose()
     yield url
     if drop:
@@ -71,6 +89,7 @@ def app_config(database_url, tmp_path):
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "AUDIT_KEY": "test-audit-key-0123456789abcdef0123456789abcdef",
         "DATABASE_URL": database_url,
         "SESSION_COOKIE_SECURE": False,
         "RAISE_ON_LAZY_LOAD": True,
@@ -78,6 +97,9 @@ def app_config(database_url, tmp_path):
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 1024,
         "ARGON2_PARALLELISM": 1,
+        # Private notes are encrypted at rest (tracker/crypto.py); a fixed test-only key.
+        "ENCRYPTION_KEYS": {"test": "EulqDXXqXqvkJEWoeoMCBZiww8NDEO8GpGdwjrf8Kfw="},
+        "ENCRYPTION_KEY_ID": "test",
     }
 
 
@@ -158,12 +180,33 @@ def make_user(app):
 
 @pytest.fixture
 def login_as(app):
-    """Sign a test client in through the real login form. Returns the response."""
+    """Sign a test client in through the real login form (and its code step, computed from
+    the stored secret, when the account has two-factor login). Returns the client."""
+
+    def unused_code(user_id: int) -> str:
+        """A current TOTP code of a step the account has not used yet."""
+        import time
+
+        import pyotp
+
+        with app.app_context():
+            account = get_db().get(User, user_id)
+            secret, last_step = account.totp_secret, account.totp_last_step
+        while True:
+            now = int(time.time()) // 30
+            for step in (now, now + 1):  # The next step's code is accepted too (drift).
+                if last_step is None or step > last_step:
+                    return pyotp.TOTP(secret).at(step * 30)
+            time.sleep(30 - time.time() % 30 + 0.05)
 
     def login(user: User, password: str = TEST_PASSWORD, client=None):
         client = client or app.test_client()
         response = post_form(client, "/login", {"email": user.email, "password": password})
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        if response.headers["Location"].startswith("/login/code"):
+            response = post_form(client, response.headers["Location"],
+                                 {"code": unused_code(user.id)})
+            assert response.status_code == 302, response.get_data(as_text=True)[:500]
         return client
 
     return login

@@ -3,6 +3,9 @@ import pytest
 from tracker import ConfigError, create_app
 
 SECRET = "a-real-secret-that-is-long-enough-0123456789abcdef"
+# What a production config.py holds besides SECRET_KEY (init writes all of them).
+KEYS = ("ENCRYPTION_KEYS = {'t': 'EulqDXXqXqvkJEWoeoMCBZiww8NDEO8GpGdwjrf8Kfw='}\n"
+        "ENCRYPTION_KEY_ID = 't'\nAUDIT_KEY = 'audit-key-for-config-tests-0123456789'\n")
 
 
 @pytest.fixture
@@ -33,7 +36,7 @@ def test_testing_and_debug_may_run_without_a_secret(instance):
 
 def test_configuration_layers_in_order(instance, monkeypatch):
     (instance / "config.py").write_text(
-        f"SECRET_KEY = {SECRET!r}\nSESSION_IDLE_MINUTES = 20\nPATIENTS_PER_PAGE = 7\n"
+        KEYS + f"SECRET_KEY = {SECRET!r}\nSESSION_IDLE_MINUTES = 20\nPATIENTS_PER_PAGE = 7\n"
         "SESSION_LIFETIME_HOURS = 8\n"
     )
     app = create_app()
@@ -51,7 +54,7 @@ def test_configuration_layers_in_order(instance, monkeypatch):
 
 
 def test_cookies_are_secure_outside_debug(instance):
-    (instance / "config.py").write_text(f"SECRET_KEY = {SECRET!r}\n")
+    (instance / "config.py").write_text(f"SECRET_KEY = {SECRET!r}\n" + KEYS)
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
@@ -85,5 +88,6 @@ def test_settings_of_the_wrong_type_are_refused_in_one_line(instance, monkeypatc
 
 def test_an_all_digit_secret_from_the_environment_is_kept_as_text(instance, monkeypatch):
     monkeypatch.setenv("TRACKER_SECRET_KEY", "1234567890" * 4)
+    (instance / "config.py").write_text(KEYS)
     app = create_app()
     assert app.config["SECRET_KEY"] == "1234567890" * 4

@@ -38,6 +38,9 @@ def test_gunicorn_serves_the_app(database_url, tmp_path):
         TRACKER_INSTANCE_PATH=str(tmp_path),
         TRACKER_DATABASE_URL=database_url,
         TRACKER_SECRET_KEY="gunicorn-test-secret-0123456789abcdef0123",
+        TRACKER_ENCRYPTION_KEYS='{"t": "EulqDXXqXqvkJEWoeoMCBZiww8NDEO8GpGdwjrf8Kfw="}',
+        TRACKER_ENCRYPTION_KEY_ID='"t"',
+        TRACKER_AUDIT_KEY='"gunicorn-audit-key-0123456789abcdef"',
     )
     process = subprocess.Popen(
         [str(GUNICORN), "--workers", "2", "--bind", f"127.0.0.1:{port}", "tracker:create_app()"],

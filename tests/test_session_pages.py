@@ -11,7 +11,7 @@ import pytest
 from flask import url_for
 from sqlalchemy import select
 
-from tests.conftest import add_patient, csrf_token
+from tests.conftest import RECORD_KEEPING_TABLES, add_patient, csrf_token
 from tests.sessions_helpers import (
     build_history,
     count,
@@ -131,7 +131,8 @@ def _snapshot(app) -> dict:
     with database(app) as db:
         return {
             table.name: sorted(repr(tuple(row)) for row in db.execute(select(table)))
-            for table in Base.metadata.sorted_tables if table.name != "login_sessions"
+            for table in Base.metadata.sorted_tables
+            if table.name not in RECORD_KEEPING_TABLES
         }
 
 

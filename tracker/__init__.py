@@ -69,6 +69,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     headers.init_app(app)
     labels.init_app(app)
     logs.init_app(app)
+    from tracker.audit import hooks as audit_hooks
+
+    audit_hooks.init_app(app)
 
     from tracker import cli
 
@@ -101,14 +104,40 @@ def _finish_config(app: Flask) -> None:
             )
     elif not secret:
         app.config["SECRET_KEY"] = os.urandom(32).hex()
+    _check_encryption_keys(app)
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = not app.debug
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_LIFETIME_HOURS"])
 
 
+def _check_encryption_keys(app: Flask) -> None:
+    """Private notes are encrypted with ENCRYPTION_KEYS: refuse to start without usable keys
+    (debug and testing without any get a throwaway key: what they write is unreadable after
+    a restart)."""
+    from tracker import crypto
+
+    keys = app.config.get("ENCRYPTION_KEYS")
+    if not keys and (app.debug or app.testing):
+        key_id = f"ephemeral-{os.urandom(4).hex()}"
+        keys = {key_id: crypto.new_key()}
+        app.config["ENCRYPTION_KEY_ID"] = key_id
+    try:
+        crypto.Keyring.from_config(keys, app.config.get("ENCRYPTION_KEY_ID"))
+    except crypto.KeyConfigError as error:
+        where = Path(app.instance_path) / "config.py"
+        raise ConfigError(
+            f"{error} Private notes are encrypted with these keys: `flask --app tracker init` "
+            f"adds one to {where}; `flask --app tracker generate-key` prints one to set there "
+            "or in TRACKER_ENCRYPTION_KEYS."
+        ) from None
+    app.config["ENCRYPTION_KEYS"] = {str(k): v for k, v in keys.items()}
+    app.config["ENCRYPTION_KEY_ID"] = str(app.config["ENCRYPTION_KEY_ID"])
+
+
 def _register_blueprints(app: Flask) -> None:
     from tracker.account.views import bp as account_bp
     from tracker.admin.views import bp as admin_bp
+    from tracker.audit.views import bp as audit_bp
     from tracker.auth.views import bp as auth_bp
     from tracker.courses.views import bp as courses_bp
     from tracker.export.views import bp as export_bp
@@ -119,6 +148,6 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.progress.views import bp as progress_bp
 
     for blueprint in (auth_bp, account_bp, admin_bp, patients_bp, courses_bp, notes_bp,
-                      measures_bp, progress_bp, export_bp, health_bp):
+                      measures_bp, progress_bp, export_bp, audit_bp, health_bp):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", "home", lambda: redirect(url_for("patients.index")))

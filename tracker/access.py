@@ -9,16 +9,22 @@ from flask_login import LoginManager, current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker import settings_store
 from tracker.auth import sessions
 from tracker.auth.models import User
 from tracker.courses.models import TherapySession
 from tracker.db import get_db
 from tracker.patients.models import Patient
 
-# The only endpoints an anonymous visitor may reach. Everything else requires login.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health.healthz"})
+# The only endpoints an anonymous visitor may reach. Everything else requires login. The
+# code step of two-factor login is useless without a password accepted minutes before.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.login_code", "static", "health.healthz"})
 # What an account that must change its password may still reach.
 PASSWORD_CHANGE_ENDPOINTS = frozenset({"account.change_password", "auth.logout", "static"})
+# What an account without two-factor login may still reach when the practice requires it.
+TWO_FACTOR_ENROLMENT_ENDPOINTS = frozenset(
+    {"account.two_factor", "account.two_factor_setup", "auth.logout", "static"}
+)
 
 login_manager = LoginManager()
 login_manager.session_protection = "basic"
@@ -44,7 +50,9 @@ def init_app(app: Flask) -> None:
 
 
 def _deny_by_default():
-    """Refuse every endpoint that is not on the allow-list to anonymous visitors."""
+    """Refuse every endpoint that is not on the allow-list to anonymous visitors; keep an
+    account with a temporary password on the password page, and one without two-factor
+    login on its enrolment when the practice requires two-factor login."""
     endpoint = request.endpoint
     if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
         return None  # Unknown URLs fall through to the 404 handler.
@@ -52,6 +60,12 @@ def _deny_by_default():
         return _unauthorized()
     if current_user.must_change_password and endpoint not in PASSWORD_CHANGE_ENDPOINTS:
         return redirect(url_for("account.change_password"))
+    if (
+        not current_user.has_two_factor
+        and endpoint not in TWO_FACTOR_ENROLMENT_ENDPOINTS
+        and settings_store.two_factor_required(get_db())  # Asked only of accounts without.
+    ):
+        return redirect(url_for("account.two_factor"))
     return None
 
 

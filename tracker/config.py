@@ -3,9 +3,22 @@
 from datetime import timedelta
 
 
+class _FreshDict:
+    """A dict default that every app gets its own copy of: TRACKER_ENCRYPTION_KEYS__<id>
+    environment variables fill it in place, which must not leak into the next app."""
+
+    def __get__(self, instance, owner) -> dict:
+        return {}
+
+
 class Defaults:
     # Secrets: none by default; `flask --app tracker init` writes instance/config.py with one.
     SECRET_KEY = None
+    # Encryption at rest of the private notes and drafts (tracker/crypto.py): key id ->
+    # urlsafe base64 of 32 random bytes, and the id of the key new values are encrypted with.
+    # Required outside debug/testing; `init` writes them, `generate-key` makes another.
+    ENCRYPTION_KEYS = _FreshDict()
+    ENCRYPTION_KEY_ID = None
 
     # Database: None means instance/tracker.sqlite3.
     DATABASE_URL = None
@@ -35,6 +48,15 @@ class Defaults:
     RATELIMIT_HEADERS_ENABLED = False
     LOGIN_LIMIT_PER_ACCOUNT = "5 per minute;20 per hour"
     LOGIN_LIMIT_PER_ADDRESS = "20 per minute;200 per hour"
+
+    # Two-factor login (TOTP). The issuer names the account in authenticator apps. After the
+    # password, the code must follow within TWO_FACTOR_PENDING_SECONDS. Wrong codes are
+    # limited per account (only someone who knew the password can spend these) and per
+    # address; the daily cap keeps the odds of guessing a 6-digit code small.
+    TWO_FACTOR_ISSUER = "KAP Tracker"
+    TWO_FACTOR_PENDING_SECONDS = 300
+    TWO_FACTOR_LIMIT_PER_ACCOUNT = "5 per minute;20 per hour;50 per day"
+    TWO_FACTOR_LIMIT_PER_ADDRESS = "20 per minute;200 per hour"
 
     # Requests.
     MAX_CONTENT_LENGTH = 1024 * 1024

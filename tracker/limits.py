@@ -1,5 +1,7 @@
-"""Rate limits on guessing passwords (Flask-Limiter): sign-in per account and per address,
-and re-authentication (the current password) per signed-in account.
+"""Rate limits on guessing passwords and codes (Flask-Limiter): sign-in per account and per
+address, the two-factor code step per account and per address, and re-authentication (the
+current password, and a code where asked) per signed-in account, one counter shared by the
+pages that ask for it.
 
 One Limiter per app, so that each app (and each test) has its own counters; with a
 redis:// RATELIMIT_STORAGE_URI the counters are shared by every worker and app server.
@@ -12,7 +14,12 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
+from tracker.auth import pending
 from tracker.auth.services import normalize_email
+
+# The pages that ask a signed-in account for its current password: one shared counter.
+REAUTHENTICATION_ENDPOINTS = ("account.change_password", "account.two_factor_disable",
+                              "account.recovery_codes")
 
 
 def _account_key() -> str:
@@ -21,6 +28,12 @@ def _account_key() -> str:
 
 def _signed_in_account_key() -> str:
     return f"user:{getattr(current_user, 'id', 'anonymous')}"
+
+
+def _pending_account_key() -> str:
+    """The account whose password was just accepted (from the signed session marker: it
+    cannot be chosen by the client, and only someone who knew the password has one)."""
+    return f"pending:{pending.user_id()}"
 
 
 def _failed(response) -> bool:
@@ -36,6 +49,14 @@ def _per_address() -> str:
     return current_app.config["LOGIN_LIMIT_PER_ADDRESS"]
 
 
+def _code_per_account() -> str:
+    return current_app.config["TWO_FACTOR_LIMIT_PER_ACCOUNT"]
+
+
+def _code_per_address() -> str:
+    return current_app.config["TWO_FACTOR_LIMIT_PER_ADDRESS"]
+
+
 def init_app(app: Flask) -> Limiter:
     limiter = Limiter(get_remote_address, app=app)
     _wrap(app, "auth.login",
@@ -43,9 +64,16 @@ def init_app(app: Flask) -> Limiter:
                         deduct_when=_failed),
           limiter.limit(_per_address, key_func=get_remote_address, methods=["POST"],
                         scope="login-address", deduct_when=_failed))
-    _wrap(app, "account.change_password",
-          limiter.limit(_per_account, key_func=_signed_in_account_key, methods=["POST"],
-                        scope="reauth", deduct_when=_failed))
+    _wrap(app, "auth.login_code",
+          limiter.limit(_code_per_account, key_func=_pending_account_key, methods=["POST"],
+                        scope="code-account", deduct_when=_failed),
+          limiter.limit(_code_per_address, key_func=get_remote_address, methods=["POST"],
+                        scope="code-address", deduct_when=_failed))
+    reauthentication = limiter.shared_limit(
+        _per_account, scope="reauth", key_func=_signed_in_account_key, methods=["POST"],
+        deduct_when=_failed)
+    for endpoint in REAUTHENTICATION_ENDPOINTS:
+        _wrap(app, endpoint, reauthentication)
     return limiter
 
 

@@ -1,5 +1,6 @@
 """Imports every model so that Base.metadata is complete (for Alembic and tests)."""
 
+from tracker.audit.models import AuditEvent, AuditHead
 from tracker.auth.models import LoginSession, User
 from tracker.courses.models import Addendum, Course, PsychotherapyNote, SessionDraft, TherapySession
 from tracker.dosing.models import BoosterDose, DosingRecord, VitalSigns
@@ -16,6 +17,8 @@ from tracker.threads.models import (
 
 __all__ = [
     "Addendum",
+    "AuditEvent",
+    "AuditHead",
     "Belief",
     "BeliefRating",
     "BoosterDose",

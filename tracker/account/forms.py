@@ -1,4 +1,4 @@
-from wtforms import PasswordField, SubmitField
+from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from tracker.auth.forms import NewPasswordMixin
@@ -12,3 +12,38 @@ class ChangePasswordForm(BaseForm, NewPasswordMixin):
         render_kw={"autocomplete": "current-password"},
     )
     submit = SubmitField("Change password")
+
+
+def _code_field(label: str, description: str) -> StringField:
+    return StringField(
+        label,
+        description=description,
+        validators=[DataRequired(), Length(max=64)],
+        render_kw={"autocomplete": "one-time-code", "spellcheck": "false",
+                   "autocapitalize": "off"},
+    )
+
+
+class StartTwoFactorForm(BaseForm):
+    """A button: a fresh secret is made by a POST, never by looking at a page."""
+
+    submit = SubmitField("Set up two-factor login")
+
+
+class ConfirmTwoFactorForm(BaseForm):
+    code = _code_field("Code from the app",
+                       "The six digits the app shows for this account now.")
+    submit = SubmitField("Turn on two-factor login")
+
+
+class ReauthenticateForm(BaseForm):
+    """Both factors again, for turning two-factor login off or replacing recovery codes."""
+
+    password = PasswordField(
+        "Current password",
+        validators=[DataRequired(), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    code = _code_field("Code",
+                       "The six digits your authenticator app shows now, or a recovery code.")
+    submit = SubmitField("Confirm")

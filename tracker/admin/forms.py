@@ -11,3 +11,8 @@ class NewUserForm(BaseForm):
     )
     is_admin = BooleanField("Administrator (manages accounts)")
     submit = SubmitField("Create account")
+
+
+class PracticeSettingsForm(BaseForm):
+    require_two_factor = BooleanField("Require two-factor login for everyone")
+    submit = SubmitField("Save settings")

@@ -6,9 +6,10 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask_login import current_user
 from sqlalchemy import select
 
+from tracker import settings_store
 from tracker.access import require_admin
-from tracker.admin.forms import NewUserForm
-from tracker.auth import services
+from tracker.admin.forms import NewUserForm, PracticeSettingsForm
+from tracker.auth import services, two_factor
 from tracker.auth.models import User
 from tracker.db import get_db
 
@@ -103,3 +104,39 @@ def reset_password(user_id: int):
     services.set_password(db, user, password, must_change=True)
     db.commit()
     return _show_password_once(user, password, created=False)
+
+
+@bp.route("/users/<id:user_id>/reset-two-factor", methods=["POST"])
+def reset_two_factor(user_id: int):
+    """For a lost phone: the account's two-factor login is removed and every session of it
+    ends; it signs in with its password and sets two-factor login up again."""
+    db = get_db()
+    user = _user_or_404(db, user_id)
+    try:
+        two_factor.reset(db, current_user, user)
+    except services.AccountError as error:
+        flash(str(error), "error")
+    else:
+        db.commit()
+        flash(f"The two-factor login of {user.name} was removed and every session of the "
+              "account has ended. They set it up again after signing in with their password.",
+              "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings():
+    """Practice settings kept in the database (the same for every app server)."""
+    db = get_db()
+    form = PracticeSettingsForm()
+    if form.validate_on_submit():
+        settings_store.set_setting(db, settings_store.REQUIRE_TWO_FACTOR,
+                                   bool(form.require_two_factor.data))
+        db.commit()
+        flash("The practice settings were saved.", "success")
+        if form.require_two_factor.data and not current_user.has_two_factor:
+            flash("Two-factor login is now required: set up yours to continue.", "info")
+        return redirect(url_for("admin.settings"))
+    if not form.is_submitted():
+        form.require_two_factor.data = settings_store.two_factor_required(db)
+    return render_template("admin/settings.html", form=form)

@@ -19,6 +19,20 @@ class LoginForm(BaseForm):
     submit = SubmitField("Sign in")
 
 
+class CodeForm(BaseForm):
+    """The second step of sign-in: a code from the authenticator app, or a recovery code."""
+
+    code = StringField(
+        "Code",
+        description="The six digits your authenticator app shows now, or one of your "
+        "recovery codes.",
+        validators=[DataRequired(), Length(max=64)],
+        render_kw={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false",
+                   "autocapitalize": "off"},
+    )
+    submit = SubmitField("Continue")
+
+
 def password_policy(form, field):
     """Length is what matters (NIST SP 800-63B): at least the configured minimum."""
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]

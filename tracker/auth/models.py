@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.db import Base, UTCDateTime, utcnow
@@ -30,13 +30,30 @@ class User(UserMixin, Base):
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # Two-factor login (TOTP, RFC 6238; see tracker/auth/two_factor.py). The secret is set at
+    # the start of enrolment and counts only once two_factor_enabled_at is set (a confirmed
+    # code). Text, not String(n): it is to be stored encrypted, which makes it longer.
+    totp_secret: Mapped[str | None] = mapped_column(Text)
+    two_factor_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The time step of the last accepted code: a code is accepted only for a later step, so
+    # that each one works once (RFC 6238 section 5.2).
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+
     login_sessions: Mapped[list[LoginSession]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
     patients: Mapped[list[Patient]] = relationship(back_populates="therapist")
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     # The raw token of the login session this object was loaded through (never stored).
     session_token = None  # str | None; set per request by tracker.auth.sessions
+
+    @property
+    def has_two_factor(self) -> bool:
+        """Sign-in asks for a code (enrolment was confirmed)."""
+        return self.two_factor_enabled_at is not None and self.totp_secret is not None
 
     @property
     def is_active(self) -> bool:  # Flask-Login: disabled accounts cannot log in.
@@ -71,3 +88,21 @@ class LoginSession(Base):
 
     def __repr__(self) -> str:
         return f"<LoginSession id={self.id} user_id={self.user_id}>"
+
+
+class RecoveryCode(Base):
+    """A one-time recovery code for two-factor login. Only its SHA-256 is stored: the codes
+    are 80 random bits, so a fast hash cannot be searched back (see two_factor.py)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(back_populates="recovery_codes")
+
+    def __repr__(self) -> str:
+        return f"<RecoveryCode id={self.id} user_id={self.user_id}>"

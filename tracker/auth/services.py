@@ -1,4 +1,5 @@
-"""Account rules: authentication, creation, password changes, enabling and disabling."""
+"""Account rules: authentication, creation, password changes, enabling and disabling.
+(Two-factor login: tracker/auth/two_factor.py.)"""
 
 from __future__ import annotations
 
@@ -40,8 +41,13 @@ def authenticate(db: Session, email: str, password: str) -> User | None:
     user = db.get(User, row.id)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
-    user.last_login_at = utcnow()
     return user
+
+
+def finish_login(db: Session, user: User) -> None:
+    """Sign the account in after every factor it has was checked (the caller commits)."""
+    user.last_login_at = utcnow()
+    sessions.sign_in(db, user)
 
 
 def create_user(

@@ -2,16 +2,20 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, logout_user
 
 from tracker.access import is_safe_next
-from tracker.auth import services, sessions
-from tracker.auth.forms import LoginForm
+from tracker.auth import pending, services, sessions, two_factor
+from tracker.auth.forms import CodeForm, LoginForm
 from tracker.db import get_db
 
 bp = Blueprint("auth", __name__)
 
 
-def _destination() -> str:
+def _next() -> str | None:
     target = request.args.get("next")
-    return target if is_safe_next(target) else url_for("patients.index")
+    return target if is_safe_next(target) else None
+
+
+def _destination() -> str:
+    return _next() or url_for("patients.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -25,12 +29,51 @@ def login():
         user = services.authenticate(db, form.email.data, form.password.data)
         if user is None:
             error = "The email or password is not correct, or the account is disabled."
+        elif user.has_two_factor:
+            # Not signed in yet: the code step finishes the sign-in.
+            if user in db.dirty:
+                db.commit()  # A password hash upgraded to the current parameters.
+            pending.start(user)
+            return redirect(url_for("auth.login_code", next=_next()))
         else:
-            sessions.sign_in(db, user)
+            services.finish_login(db, user)
             db.commit()
             return redirect(_destination())
     status = 401 if error else 200
     return render_template("auth/login.html", form=form, error=error), status
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def login_code():
+    """The second step for accounts with two-factor login. Public (the browser is not signed
+    in yet), but useless without the marker of a password accepted minutes ago; wrong codes
+    answer 401, which the rate limits count per account and per address."""
+    if current_user.is_authenticated:
+        return redirect(_destination())
+    db = get_db()
+    user = pending.load_user(db)
+    if user is None:
+        if pending.present():
+            pending.clear()
+            flash("Signing in took too long. Please enter your password again.", "info")
+        return redirect(url_for("auth.login", next=_next()))
+    form = CodeForm()
+    error = None
+    if form.validate_on_submit():
+        kind = two_factor.verify_second_factor(db, user, form.code.data)
+        if kind is None:
+            error = "This code is not correct, or it was already used."
+        else:
+            services.finish_login(db, user)
+            db.commit()
+            if kind == "recovery":
+                left = two_factor.recovery_codes_left(db, user)
+                flash(f"You signed in with a recovery code; {left} of them are left. "
+                      "Make new ones from your account page if you are running out.",
+                      "warning")
+            return redirect(_destination())
+    status = 401 if error else 200
+    return render_template("auth/code.html", form=form, error=error), status
 
 
 @bp.route("/logout", methods=["POST"])

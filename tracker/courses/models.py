@@ -7,7 +7,6 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
-    JSON,
     CheckConstraint,
     Date,
     DateTime,
@@ -20,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from tracker.crypto import EncryptedJSON, EncryptedText
 from tracker.db import Base, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -144,7 +144,8 @@ class PsychotherapyNote(Base):
 
     session_id: Mapped[int] = mapped_column(ForeignKey("therapy_sessions.id"), primary_key=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    body: Mapped[str] = mapped_column(Text, default="")
+    # Encrypted at rest (tracker/crypto.py): the raw column holds "v1:<key id>:...".
+    body: Mapped[str] = mapped_column(EncryptedText("psychotherapy_notes.body"), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     def __repr__(self) -> str:
@@ -187,7 +188,8 @@ class SessionDraft(Base):
     editor_id: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(16), default="autosave")
     base_version: Mapped[int] = mapped_column(Integer)
-    data: Mapped[dict] = mapped_column(JSON)
+    # Everything typed on the page, private notes included: encrypted like them.
+    data: Mapped[dict] = mapped_column(EncryptedJSON("session_drafts.data"))
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:

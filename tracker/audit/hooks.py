@@ -1,0 +1,164 @@
+"""What gets audited, in one place.
+
+- Every committed change of a request (POST) writes an event in the same transaction
+  (a before_commit hook on the request's Session), so a change and its event stand or fall
+  together.
+- Every successful view of patient data (GET on the clinical blueprints), every export and
+  every print writes an event in its own short transaction after the page was built.
+- Refused sign-ins and lockouts are recorded too.
+Events hold ids and action codes only.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import click
+from flask import Flask, current_app, g, has_request_context, request
+from flask.cli import with_appcontext
+from flask_login import current_user
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from tracker.audit import chain
+from tracker.db import SAFE_METHODS, get_db, get_engine
+
+# Blueprints whose pages show patient data: viewing them is audited.
+CLINICAL_BLUEPRINTS = frozenset({"patients", "courses", "notes", "measures", "progress",
+                                 "export", "audit"})
+# Requests that are not worth an event: typing buffers and stylesheet parts.
+NOT_AUDITED = frozenset({"notes.autosave", "progress.page_css", "account.ping",
+                         "account.csrf_token", "static", "health.healthz"})
+ACTIONS = {
+    "auth.login": "login", "auth.login_code": "login", "auth.logout": "logout",
+    "export.patient_record": "export",
+    "progress.print_progress": "print", "progress.print_sessions": "print",
+    "notes.sign": "sign", "notes.add_addendum": "addendum",
+}
+RECORD_ARGS = (("session_id", "session"), ("measure_id", "measure"), ("course_id", "course"),
+               ("user_id", "user"), ("patient_id", "patient"))
+
+
+def key() -> bytes:
+    return current_app.config["AUDIT_KEY"].encode()
+
+
+def action_for(endpoint: str, method: str) -> str:
+    if endpoint in ACTIONS:
+        return ACTIONS[endpoint]
+    return ("view " if method in SAFE_METHODS else "change ") + endpoint
+
+
+def _subject(db: Session) -> dict:
+    """Patient and record of the current request (ids only): from its URL, or else from
+    what it created (a new patient, course or session)."""
+    args = request.view_args or {}
+    record_type, record_id = next(((name, args[arg]) for arg, name in RECORD_ARGS
+                                   if arg in args), (None, None))
+    created = g.get("_audit_created")
+    if record_type is None and created:
+        record_type, record_id = created[0], created[1]
+    patient_id = args.get("patient_id") or (created[2] if created else None)
+    if patient_id is None and "session_id" in args:
+        from tracker.courses.models import TherapySession
+
+        patient_id = db.scalar(select(TherapySession.patient_id)
+                               .where(TherapySession.id == args["session_id"]))
+    return {"patient_id": patient_id, "record_type": record_type, "record_id": record_id}
+
+
+def _actor_id() -> int | None:
+    return current_user.id if current_user.is_authenticated else None
+
+
+def _on_flush(db: Session, _context) -> None:
+    """Remember the first record a change creates, so that its event can name it."""
+    if not has_request_context() or g.get("_audit_created"):
+        return
+    from tracker.courses.models import Course, TherapySession
+    from tracker.patients.models import Patient
+
+    for obj in db.new:
+        if isinstance(obj, Patient | Course | TherapySession):
+            patient_id = obj.id if isinstance(obj, Patient) else obj.patient_id
+            g._audit_created = (obj.__tablename__.removesuffix("s").replace("therapy_", ""),
+                                obj.id, patient_id)
+            return
+
+
+def _on_commit(db: Session) -> None:
+    if not has_request_context() or request.method in SAFE_METHODS:
+        return
+    endpoint = request.endpoint or ""
+    if endpoint in NOT_AUDITED or g.get("_audit_written"):
+        return
+    g._audit_written = True
+    chain.append(db, key(), action=action_for(endpoint, request.method), actor_id=_actor_id(),
+                 remote_addr=request.remote_addr, **_subject(db))
+
+
+def _after_request(response):
+    endpoint = request.endpoint or ""
+    if endpoint in NOT_AUDITED:
+        return response
+    if endpoint.startswith("auth.") and response.status_code in (401, 429):
+        actor_id = _attempted_account()
+        get_db().rollback()  # Release the request's own lock before writing apart.
+        _write_apart(("login_failed" if response.status_code == 401 else "login_locked_out")
+                     + ("" if endpoint == "auth.login" else f" {endpoint}"),
+                     actor_id=actor_id, subject={})
+    elif (request.method in SAFE_METHODS and response.status_code == 200
+          and request.blueprint in CLINICAL_BLUEPRINTS):
+        subject = _subject(get_db())
+        get_db().rollback()
+        _write_apart(action_for(endpoint, request.method), actor_id=_actor_id(),
+                     subject=subject)
+    return response
+
+
+def _attempted_account() -> int | None:
+    from tracker.auth import pending
+    from tracker.auth.services import find_by_email
+
+    if current_user.is_authenticated:
+        return current_user.id
+    if request.endpoint == "auth.login_code":
+        return pending.user_id()
+    user = find_by_email(get_db(), request.form.get("email", ""))
+    return user.id if user is not None else None
+
+
+def _write_apart(action: str, *, actor_id: int | None, subject: dict) -> None:
+    """An event with no change to go with: its own short transaction."""
+    with Session(bind=get_engine()) as db:
+        chain.append(db, key(), action=action, actor_id=actor_id,
+                     remote_addr=request.remote_addr, **subject)
+        db.commit()
+
+
+@click.command("verify-audit")
+@with_appcontext
+def verify_audit_command() -> None:
+    """Check the whole audit chain; name the first event that does not verify."""
+    with Session(bind=get_engine()) as db:
+        verdict = chain.verify(db, key())
+    if verdict.ok:
+        click.echo(f"Audit trail intact: {verdict.checked} events verified.")
+        return
+    raise click.ClickException(
+        f"Audit trail broken at event {verdict.broken_seq}: {verdict.reason} "
+        f"({verdict.checked} events verified before it).")
+
+
+def init_app(app: Flask) -> None:
+    if not app.config.get("AUDIT_KEY"):
+        if not (app.debug or app.testing):
+            from tracker import ConfigError
+
+            raise ConfigError("AUDIT_KEY is missing: run `flask --app tracker init` to add one "
+                              "to instance/config.py, or set TRACKER_AUDIT_KEY.")
+        app.config["AUDIT_KEY"] = secrets.token_hex(32)
+    event.listen(app.extensions["tracker.sessionmaker"], "before_commit", _on_commit)
+    event.listen(app.extensions["tracker.sessionmaker"], "after_flush", _on_flush)
+    app.after_request(_after_request)
+    app.cli.add_command(verify_audit_command)

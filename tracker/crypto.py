@@ -1,0 +1,288 @@
+"""Encryption at rest of the private columns (psychotherapy notes, autosaved drafts).
+
+AES-256-GCM with a fresh 96-bit random nonce per value. A stored value reads
+
+    v1:<key id>:<urlsafe base64 of nonce (12 bytes) + ciphertext + tag (16 bytes)>
+
+and is authenticated together with the name of its column ("psychotherapy_notes.body"), so
+a value copied into another column, or altered by one byte, does not decrypt. The keys live
+in the configuration (instance/config.py or TRACKER_* environment variables), never in the
+database:
+
+    ENCRYPTION_KEYS = {"20261123_a1f3": "<urlsafe base64 of 32 random bytes>", ...}
+    ENCRYPTION_KEY_ID = "20261123_a1f3"   # the key new values are encrypted with
+
+Every key listed keeps decrypting, so keys can be rotated without downtime: add a new key
+and make it current, run `flask --app tracker rotate-keys`, then remove the old key.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import secrets
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from flask import current_app, has_app_context
+from sqlalchemy import Text, bindparam, func, select, table, update
+from sqlalchemy import column as sql_column
+from sqlalchemy.types import TypeDecorator
+
+VERSION = "v1"
+NONCE_BYTES = 12
+KEY_BYTES = 32
+KEY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+_EXTENSION = "tracker.keyring"
+
+
+class KeyConfigError(ValueError):
+    """ENCRYPTION_KEYS / ENCRYPTION_KEY_ID cannot be used (the message is one line)."""
+
+
+class DecryptionError(Exception):
+    """A stored value could not be decrypted. Names the column and the key id, never the
+    value: the key is unknown (removed from ENCRYPTION_KEYS too early, or another instance's
+    key), or authentication failed (the value was altered or moved from another column)."""
+
+    def __init__(self, message: str, *, label: str, key_id: str | None):
+        super().__init__(message)
+        self.label = label
+        self.key_id = key_id
+
+
+def new_key() -> str:
+    """A fresh 256-bit key, urlsafe base64 (the form ENCRYPTION_KEYS holds)."""
+    return base64.urlsafe_b64encode(AESGCM.generate_key(bit_length=256)).decode("ascii")
+
+
+def new_key_id(today: date | None = None) -> str:
+    """A key id that says when the key was made and does not repeat within a day; usable in
+    an environment variable name (TRACKER_ENCRYPTION_KEYS__<id>)."""
+    return f"{(today or date.today()):%Y%m%d}_{secrets.token_hex(2)}"
+
+
+def decode_key(key_id: str, value: object) -> bytes:
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    if not isinstance(value, str):
+        raise KeyConfigError(
+            f"ENCRYPTION_KEYS[{key_id!r}] must be a urlsafe base64 string, "
+            f"not {type(value).__name__}.")
+    try:
+        raw = base64.b64decode(value.strip(), altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError):
+        raise KeyConfigError(f"ENCRYPTION_KEYS[{key_id!r}] is not urlsafe base64.") from None
+    if len(raw) != KEY_BYTES:
+        raise KeyConfigError(f"ENCRYPTION_KEYS[{key_id!r}] is {len(raw)} bytes, not {KEY_BYTES}.")
+    return raw
+
+
+@dataclass(frozen=True)
+class Keyring:
+    """The usable keys: every one decrypts, `current_id` encrypts."""
+
+    ciphers: Mapping[str, AESGCM]
+    current_id: str
+
+    @classmethod
+    def from_config(cls, keys: Mapping[str, object] | None, current_id: object) -> Keyring:
+        """Validate the two settings; raises KeyConfigError with a one-line message."""
+        if not keys:
+            raise KeyConfigError("ENCRYPTION_KEYS is empty.")
+        if not isinstance(keys, Mapping):
+            raise KeyConfigError("ENCRYPTION_KEYS must be a dict of key id -> key.")
+        ciphers = {}
+        for key_id, value in keys.items():
+            key_id = str(key_id)
+            if not KEY_ID.match(key_id):
+                raise KeyConfigError(
+                    f"ENCRYPTION_KEYS has an unusable key id {key_id!r} (use up to 40 "
+                    "letters, digits, '.', '_' or '-').")
+            ciphers[key_id] = AESGCM(decode_key(key_id, value))
+        current = "" if current_id is None else str(current_id)
+        if current not in ciphers:
+            raise KeyConfigError(
+                f"ENCRYPTION_KEY_ID {current_id!r} is not one of ENCRYPTION_KEYS "
+                f"({', '.join(map(repr, sorted(ciphers)))}).")
+        return cls(ciphers=ciphers, current_id=current)
+
+    def encrypt(self, plaintext: str, label: str) -> str:
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        sealed = self.ciphers[self.current_id].encrypt(
+            nonce, plaintext.encode("utf-8"), label.encode("utf-8"))
+        token = base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+        return f"{VERSION}:{self.current_id}:{token}"
+
+    def decrypt(self, stored: str, label: str) -> str:
+        key_id, token = split(stored, label)
+        cipher = self.ciphers.get(key_id)
+        if cipher is None:
+            raise DecryptionError(
+                f"Cannot decrypt a value of {label}: it was encrypted with key {key_id!r}, "
+                "which is not in ENCRYPTION_KEYS (removed before `rotate-keys` ran?).",
+                label=label, key_id=key_id)
+        try:
+            raw = base64.urlsafe_b64decode(token.encode("ascii"))
+        except (binascii.Error, ValueError, UnicodeEncodeError):
+            raw = b""
+        if len(raw) < NONCE_BYTES + 16:
+            raise DecryptionError(
+                f"Cannot decrypt a value of {label} (key {key_id!r}): it is truncated or "
+                "damaged.", label=label, key_id=key_id)
+        try:
+            plain = cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], label.encode("utf-8"))
+        except InvalidTag:
+            raise DecryptionError(
+                f"Cannot decrypt a value of {label} with key {key_id!r}: authentication "
+                "failed (the value was altered, or belongs to another column).",
+                label=label, key_id=key_id) from None
+        return plain.decode("utf-8")
+
+    def is_current(self, stored: str, label: str) -> bool:
+        return split(stored, label)[0] == self.current_id
+
+
+def split(stored: str, label: str) -> tuple[str, str]:
+    """(key id, token) of a stored value; refuses anything not in the v1 format (plaintext
+    is never accepted in place of ciphertext)."""
+    version, _, rest = stored.partition(":")
+    key_id, _, token = rest.partition(":")
+    if version != VERSION or not key_id or not token:
+        raise DecryptionError(
+            f"A value of {label} is not in the encrypted format ({VERSION}:<key id>:...).",
+            label=label, key_id=None)
+    return key_id, token
+
+
+def key_id_of(stored: str, label: str = "value") -> str:
+    return split(stored, label)[0]
+
+
+def keyring() -> Keyring:
+    """The current app's keyring, rebuilt when ENCRYPTION_KEYS or ENCRYPTION_KEY_ID change."""
+    if not has_app_context():
+        raise RuntimeError("Encrypted columns are read and written inside an app context "
+                           "(the keys come from its configuration).")
+    config = current_app.config
+    keys = config.get("ENCRYPTION_KEYS") or {}
+    signature = (tuple(sorted((str(k), str(v)) for k, v in keys.items())),
+                 config.get("ENCRYPTION_KEY_ID"))
+    cached = current_app.extensions.get(_EXTENSION)
+    if cached is None or cached[0] != signature:
+        cached = (signature, Keyring.from_config(keys, config.get("ENCRYPTION_KEY_ID")))
+        current_app.extensions[_EXTENSION] = cached
+    return cached[1]
+
+
+class EncryptedText(TypeDecorator):
+    """A Text column stored encrypted; `label` (normally "table.column") is authenticated
+    with every value, binding it to its column. None stays None (NULL)."""
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(self, label: str):
+        super().__init__()
+        self.label = label
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return keyring().encrypt(self.serialize(value), self.label)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return self.deserialize(keyring().decrypt(value, self.label))
+
+    def serialize(self, value) -> str:
+        if not isinstance(value, str):
+            raise TypeError(f"{self.label} holds text, not {type(value).__name__}")
+        return value
+
+    def deserialize(self, text: str):
+        return text
+
+
+class EncryptedJSON(EncryptedText):
+    """A JSON document (dict, list, ...) stored encrypted as text."""
+
+    cache_ok = True
+    hashable = False  # dicts and lists, like sqlalchemy.JSON
+
+    def serialize(self, value) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    def deserialize(self, text: str):
+        return json.loads(text)
+
+
+# Rotation ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EncryptedColumn:
+    table: str
+    primary_key: str
+    column: str
+    label: str
+
+
+def encrypted_columns() -> list[EncryptedColumn]:
+    """Every encrypted column of the models (found by type, so new ones are rotated too)."""
+    from tracker.db import Base
+    from tracker.models import __all__ as _models  # noqa: F401  (fills Base.metadata)
+
+    found = []
+    for mapped in Base.metadata.sorted_tables:
+        for column in mapped.columns:
+            if isinstance(column.type, EncryptedText):
+                [primary_key] = mapped.primary_key.columns
+                found.append(EncryptedColumn(mapped.name, primary_key.name, column.name,
+                                             column.type.label))
+    return found
+
+
+def rotate(connection, ring: Keyring, *, batch_size: int = 500) -> Iterator[bool]:
+    """Re-encrypt with the current key every value that names another key, in batches, on
+    `connection` (the caller owns the transaction). Reads the raw text, never the models,
+    so that nothing else about a row changes (no updated_at bump). Yields, per value, whether
+    it is rewritten (for a progress bar and the count)."""
+    for spec in encrypted_columns():
+        raw = table(spec.table, sql_column(spec.primary_key), sql_column(spec.column, Text))
+        key, value = raw.c[spec.primary_key], raw.c[spec.column]
+        last = None
+        while True:
+            query = select(key, value).order_by(key).limit(batch_size)
+            if last is not None:
+                query = query.where(key > last)
+            rows = connection.execute(query).all()
+            if not rows:
+                break
+            changes = []
+            for row_key, stored in rows:
+                if stored is None or ring.is_current(stored, spec.label):
+                    yield False
+                    continue
+                plaintext = ring.decrypt(stored, spec.label)
+                changes.append({"row_key": row_key, "stored": stored,
+                                "new": ring.encrypt(plaintext, spec.label)})
+                yield True
+            if changes:
+                connection.execute(
+                    update(raw).where(key == bindparam("row_key"),
+                                      value == bindparam("stored"))
+                    .values({spec.column: bindparam("new")}),
+                    changes)
+            last = rows[-1][0]
+
+
+def count_encrypted(connection) -> int:
+    return sum(connection.execute(select(func.count()).select_from(table(spec.table))).scalar()
+               for spec in encrypted_columns())
