@@ -316,3 +316,16 @@ def test_invalid_forms_and_successes_do_not_count_against_the_limit(client, ther
         fresh = client.application.test_client()
         assert post_form(fresh, "/login", {"email": therapist.email,
                                            "password": TEST_PASSWORD}).status_code == 302
+
+
+def test_sign_in_works_with_rate_limiting_switched_off(app_config, make_user, login_as, app):
+    import gc
+
+    from tracker import create_app
+
+    config = dict(app_config, RATELIMIT_ENABLED=False)
+    unlimited = create_app(config)
+    gc.collect()  # The limiter must not depend on a reference nobody keeps.
+    user = make_user(email="free@example.org")
+    client = login_as(user, client=unlimited.test_client())
+    assert client.get("/patients/").status_code == 200

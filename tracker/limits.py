@@ -59,6 +59,9 @@ def _code_per_address() -> str:
 
 def init_app(app: Flask) -> Limiter:
     limiter = Limiter(get_remote_address, app=app)
+    # Keep it alive: the wrapped views hold it weakly, and with RATELIMIT_ENABLED off
+    # nothing else would.
+    app.extensions["tracker.limiter"] = limiter
     _wrap(app, "auth.login",
           limiter.limit(_per_account, key_func=_account_key, methods=["POST"],
                         deduct_when=_failed),
