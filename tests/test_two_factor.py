@@ -507,3 +507,14 @@ def test_an_admin_cannot_reset_its_own_two_factor_without_reauthenticating(
     assert response.status_code == 302
     assert load(app, admin.id).has_two_factor
     assert signed_in(admin_client)
+
+
+def test_the_totp_secret_is_encrypted_at_rest(app, therapist, enrol):
+    from sqlalchemy import text
+
+    secret, _codes = enrol(therapist)
+    with app.app_context():
+        raw = get_db().execute(text("SELECT totp_secret FROM users WHERE id = :id"),
+                               {"id": therapist.id}).scalar()
+    assert raw.startswith("v1:") and secret not in raw
+    assert load(app, therapist.id).totp_secret == secret

@@ -259,7 +259,8 @@ def rotate(connection, ring: Keyring, *, batch_size: int = 500) -> Iterator[bool
         key, value = raw.c[spec.primary_key], raw.c[spec.column]
         last = None
         while True:
-            query = select(key, value).order_by(key).limit(batch_size)
+            query = (select(key, value).where(value.is_not(None)).order_by(key)
+                     .limit(batch_size))
             if last is not None:
                 query = query.where(key > last)
             rows = connection.execute(query).all()
@@ -284,5 +285,9 @@ def rotate(connection, ring: Keyring, *, batch_size: int = 500) -> Iterator[bool
 
 
 def count_encrypted(connection) -> int:
-    return sum(connection.execute(select(func.count()).select_from(table(spec.table))).scalar()
-               for spec in encrypted_columns())
+    total = 0
+    for spec in encrypted_columns():
+        raw = table(spec.table, sql_column(spec.column, Text))
+        total += connection.execute(select(func.count()).select_from(raw)
+                                    .where(raw.c[spec.column].is_not(None))).scalar()
+    return total

@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from tracker.crypto import EncryptedText
 from tracker.db import Base, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -33,7 +34,8 @@ class User(UserMixin, Base):
     # Two-factor login (TOTP, RFC 6238; see tracker/auth/two_factor.py). The secret is set at
     # the start of enrolment and counts only once two_factor_enabled_at is set (a confirmed
     # code). Text, not String(n): it is to be stored encrypted, which makes it longer.
-    totp_secret: Mapped[str | None] = mapped_column(Text)
+    # Encrypted at rest like the private notes: with it, anyone could make codes.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText("users.totp_secret"))
     two_factor_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The time step of the last accepted code: a code is accepted only for a later step, so
     # that each one works once (RFC 6238 section 5.2).
