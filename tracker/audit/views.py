@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from tracker.access import get_patient_or_404
+from tracker.access import get_patient_or_404, require_admin
 from tracker.audit.models import AuditEvent
 from tracker.auth.models import User
 from tracker.db import get_db
@@ -49,8 +49,7 @@ def _date_arg(name: str) -> date | None:
 
 @bp.route("/admin/audit")
 def browse():
-    if not current_user.is_admin:
-        abort(403)
+    require_admin()
     conditions = []
     filters = {"actor": _int_arg("actor"), "patient": _int_arg("patient"),
                "action": request.args.get("action", "").strip()[:64],

@@ -45,14 +45,17 @@ def _carry(session):
 
 @bp.route("/<id:session_id>")
 def show(session_id: int):
+    return _render_show(_load(session_id), AddendumForm())
+
+
+def _render_show(session, addendum_form):
     db = get_db()
-    session = _load(session_id)
     carry = _carry(session)
-    note = notes.private_note(db, session, current_user)
     problems = [] if session.is_signed else notes.sign_problems(db, session, carry)
     return render_template(
-        "notes/show.html", session=session, carry=carry, note=note, problems=problems,
-        sign_form=SignForm(version=session.version), addendum_form=AddendumForm(),
+        "notes/show.html", session=session, carry=carry, problems=problems,
+        note=notes.private_note(db, session, current_user),
+        sign_form=SignForm(version=session.version), addendum_form=addendum_form,
         position=_position(db, session),
     )
 
@@ -269,12 +272,7 @@ def add_addendum(session_id: int):
         except notes.SignRefused as error:
             flash(str(error), "error")
             return redirect(url_for("notes.show", session_id=session.id))
-    carry = _carry(session)
-    return render_template(
-        "notes/show.html", session=session, carry=carry, problems=[],
-        note=notes.private_note(db, session, current_user), addendum_form=form,
-        sign_form=SignForm(version=session.version), position=_position(db, session),
-    ), 200
+    return _render_show(session, form)
 
 
 @bp.errorhandler(CSRFError)

@@ -22,6 +22,10 @@ PATIENT_FIELDS = (
 )
 
 
+def page_count(total: int, per_page: int) -> int:
+    return max(1, -(-total // per_page))
+
+
 @dataclass(frozen=True)
 class PatientPage:
     items: list[Patient]
@@ -31,7 +35,7 @@ class PatientPage:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return page_count(self.total, self.per_page)
 
     @property
     def has_prev(self) -> bool:
@@ -59,8 +63,7 @@ def list_patients(
     if query:
         conditions.append(Patient.name_key.contains(query.casefold(), autoescape=True))
     total = db.scalar(select(func.count()).select_from(Patient).where(*conditions)) or 0
-    last_page = max(1, -(-total // per_page))
-    page = min(max(page, 1), last_page)
+    page = min(max(page, 1), page_count(total, per_page))
     items = db.scalars(
         select(Patient)
         .where(*conditions)

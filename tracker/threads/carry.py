@@ -84,17 +84,10 @@ def carry_for(db: Session, session: TherapySession, *,
         .order_by(Strategy.id)
     ).all()
     modified_into = {r.new_strategy_id for r in current["strategy"].values()}
-    strategies = [s for s in strategies if s.first_session_id not in later_ids]
-    last_reviews = _latest_before(db, StrategyReview, StrategyReview.strategy_id,
-                                  [s.id for s in strategies], session)
-    reviewed_later = _decided_in(db, StrategyReview, StrategyReview.strategy_id, later_ids)
-    for strategy in strategies:
-        if strategy.first_session_id == session.id:
-            if strategy.id not in modified_into:
-                carry.added_strategies.append(strategy)
-            continue
-        carry.strategies.append(_item(strategy, sessions, last_reviews, current["strategy"],
-                                      reviewed_later))
+    carry.strategies, added = _split(db, strategies, StrategyReview, StrategyReview.strategy_id,
+                                     session, sessions, current["strategy"], later_ids)
+    # A version made by "modify" here is shown with the review of the one it replaces.
+    carry.added_strategies = [s for s in added if s.id not in modified_into]
 
     beliefs = db.scalars(
         select(Belief).where(Belief.patient_id == session.patient_id,
@@ -103,16 +96,9 @@ def carry_for(db: Session, session: TherapySession, *,
                                  Belief.id.in_(list(current["belief"]))))
         .order_by(Belief.id)
     ).all()
-    beliefs = [b for b in beliefs if b.first_session_id not in later_ids]
-    last_ratings = _latest_before(db, BeliefRating, BeliefRating.belief_id,
-                                  [b.id for b in beliefs], session)
-    rated_later = _decided_in(db, BeliefRating, BeliefRating.belief_id, later_ids)
-    for belief in beliefs:
-        if belief.first_session_id == session.id:
-            carry.added_beliefs.append(belief)
-        else:
-            carry.beliefs.append(_item(belief, sessions, last_ratings, current["belief"],
-                                       rated_later))
+    carry.beliefs, carry.added_beliefs = _split(db, beliefs, BeliefRating,
+                                                BeliefRating.belief_id, session, sessions,
+                                                current["belief"], later_ids)
 
     raised_recently = select(ThemeMention.theme_id).where(
         ThemeMention.session_id.in_(recent_ids), ThemeMention.decision != "skip")
@@ -124,17 +110,23 @@ def carry_for(db: Session, session: TherapySession, *,
                                             | Theme.first_session_id.in_(recent_ids))))
         .order_by(Theme.id)
     ).all()
-    themes = [t for t in themes if t.first_session_id not in later_ids]
-    last_mentions = _latest_before(db, ThemeMention, ThemeMention.theme_id,
-                                   [t.id for t in themes], session)
-    mentioned_later = _decided_in(db, ThemeMention, ThemeMention.theme_id, later_ids)
-    for theme in themes:
-        if theme.first_session_id == session.id:
-            carry.added_themes.append(theme)
-        else:
-            carry.themes.append(_item(theme, sessions, last_mentions, current["theme"],
-                                      mentioned_later))
+    carry.themes, carry.added_themes = _split(db, themes, ThemeMention, ThemeMention.theme_id,
+                                              session, sessions, current["theme"], later_ids)
     return carry
+
+
+def _split(db: Session, records, row_model, item_column, session: TherapySession,
+           sessions: dict[int, TherapySession], decided_here: dict[int, Any],
+           later_ids: list[int]) -> tuple[list[CarriedItem], list]:
+    """One thread's records as (carried items, records added in this session), leaving out
+    what first appeared in a later session. Two queries."""
+    records = [r for r in records if r.first_session_id not in later_ids]
+    last = _latest_before(db, row_model, item_column, [r.id for r in records], session)
+    decided_later = _decided_in(db, row_model, item_column, later_ids)
+    carried = [_item(r, sessions, last, decided_here, decided_later) for r in records
+               if r.first_session_id != session.id]
+    added = [r for r in records if r.first_session_id == session.id]
+    return carried, added
 
 
 def _before(other: TherapySession, session: TherapySession) -> bool:

@@ -29,11 +29,19 @@ class ThreadRuleError(ValueError):
     """A rule about themes, beliefs or strategies was broken; the message is safe to show."""
 
 
+def _decision_row(db: Session, item: CarriedItem, model, **keys):
+    """This session's row for a carried item: the one already saved, or a new one."""
+    if item.current is not None:
+        return item.current
+    row = model(**keys)
+    db.add(row)
+    return row
+
+
 def review_strategy(db: Session, session: TherapySession, item: CarriedItem, data: dict) -> None:
     strategy: Strategy = item.record
-    review: StrategyReview = item.current or StrategyReview(session=session, strategy=strategy)
-    if item.current is None:
-        db.add(review)
+    review: StrategyReview = _decision_row(db, item, StrategyReview, session=session,
+                                           strategy=strategy)
     review.decision = data["decision"]
     review.times_practised = data.get("times_practised")
     review.helpfulness = data.get("helpfulness")
@@ -62,9 +70,7 @@ def review_strategy(db: Session, session: TherapySession, item: CarriedItem, dat
 
 def rate_belief(db: Session, session: TherapySession, item: CarriedItem, data: dict) -> None:
     belief: Belief = item.record
-    rating: BeliefRating = item.current or BeliefRating(session=session, belief=belief)
-    if item.current is None:
-        db.add(rating)
+    rating: BeliefRating = _decision_row(db, item, BeliefRating, session=session, belief=belief)
     rating.decision = data["decision"]
     rating.old_conviction = data.get("old_conviction")
     rating.new_conviction = data.get("new_conviction")
@@ -79,9 +85,7 @@ def rate_belief(db: Session, session: TherapySession, item: CarriedItem, data: d
 
 def review_theme(db: Session, session: TherapySession, item: CarriedItem, data: dict) -> None:
     theme: Theme = item.record
-    mention: ThemeMention = item.current or ThemeMention(session=session, theme=theme)
-    if item.current is None:
-        db.add(mention)
+    mention: ThemeMention = _decision_row(db, item, ThemeMention, session=session, theme=theme)
     mention.decision = data["decision"]
     mention.notes = data.get("notes") or ""
     if item.decided_later:
