@@ -81,7 +81,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 INTEGER_SETTINGS = ("SESSION_IDLE_MINUTES", "SESSION_LIFETIME_HOURS", "SQLITE_BUSY_TIMEOUT_MS",
                     "PASSWORD_MIN_LENGTH", "PATIENTS_PER_PAGE", "THEME_CARRY_SESSIONS",
-                    "INTEGRATION_WINDOW_DAYS",
+                    "INTEGRATION_WINDOW_DAYS", "EMERGENCY_ACCESS_MINUTES",
                     "PROXY_FIX_X_FOR", "ARGON2_TIME_COST", "ARGON2_MEMORY_COST",
                     "ARGON2_PARALLELISM")
 
@@ -139,6 +139,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.admin.views import bp as admin_bp
     from tracker.audit.views import bp as audit_bp
     from tracker.auth.views import bp as auth_bp
+    from tracker.care_team.views import bp as care_team_bp
     from tracker.courses.views import bp as courses_bp
     from tracker.export.views import bp as export_bp
     from tracker.health import bp as health_bp
@@ -148,6 +149,6 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.progress.views import bp as progress_bp
 
     for blueprint in (auth_bp, account_bp, admin_bp, patients_bp, courses_bp, notes_bp,
-                      measures_bp, progress_bp, export_bp, audit_bp, health_bp):
+                      measures_bp, progress_bp, export_bp, audit_bp, care_team_bp, health_bp):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", "home", lambda: redirect(url_for("patients.index")))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, flash, redirect, request, url_for
+from flask import Flask, abort, flash, g, redirect, request, url_for
 from flask_login import LoginManager, current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,8 +13,10 @@ from sqlalchemy.orm import Session
 from tracker import settings_store
 from tracker.auth import sessions
 from tracker.auth.models import User
+from tracker.care_team import emergency
+from tracker.care_team.models import CareTeamMember
 from tracker.courses.models import TherapySession
-from tracker.db import get_db
+from tracker.db import SAFE_METHODS, get_db
 from tracker.patients.models import Patient
 
 # The only endpoints an anonymous visitor may reach. Everything else requires login. The
@@ -47,6 +50,7 @@ def _unauthorized():
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     app.before_request(_deny_by_default)
+    app.context_processor(lambda: {"patient_access": current_access()})
 
 
 def _deny_by_default():
@@ -84,24 +88,95 @@ def is_safe_next(target: str | None) -> bool:
     return not parts.scheme and not parts.netloc
 
 
-def get_patient_or_404(db: Session, user: User, patient_id: int) -> Patient:
-    """Load a patient the user may see, or answer 404 (never 403: existence is not revealed)."""
-    patient = db.scalar(
-        select(Patient).where(Patient.id == patient_id, Patient.therapist_id == user.id)
+# What each kind of access allows. "need" names the least a view requires: "read" to look,
+# "write" to document and change, "primary" to manage the care team or archive the record.
+ROLES_FOR = {
+    "read": frozenset({"primary", "write", "read", "emergency"}),
+    "write": frozenset({"primary", "write"}),
+    "primary": frozenset({"primary"}),
+}
+ROLE_LABELS = {"primary": "Primary therapist", "write": "Care team (can document)",
+               "read": "Care team (read only)", "emergency": "Emergency access (read only)"}
+
+
+@dataclass(frozen=True)
+class PatientAccess:
+    """The current user's relation to the patient of this request (kept in g for templates)."""
+
+    patient_id: int
+    role: str
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in ROLES_FOR["write"]
+
+    @property
+    def is_primary(self) -> bool:
+        return self.role == "primary"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self.role]
+
+
+def current_access() -> PatientAccess | None:
+    return g.get("patient_access")
+
+
+def _member_role(user: User, patient_id):
+    """The user's current care-team role on a patient, as a correlated scalar subquery."""
+    return (
+        select(CareTeamMember.role)
+        .where(CareTeamMember.patient_id == patient_id, CareTeamMember.user_id == user.id,
+               CareTeamMember.revoked_at.is_(None))
+        .scalar_subquery()
     )
-    if patient is None:
+
+
+def _grant(db: Session, user: User, patient_id: int, therapist_id: int, member_role: str | None,
+           need: str | None) -> None:
+    """Decide the request's access, or abort: 404 when the user has none (existence is not
+    revealed), 403 when they may look but this needs more. By default a request that may
+    change something (not GET/HEAD/OPTIONS) needs write access."""
+    if therapist_id == user.id:
+        role = "primary"
+    elif member_role is not None:
+        role = member_role
+    elif user.is_admin and emergency.is_open(db, user, patient_id):
+        role = "emergency"
+    else:
         abort(404)
+    need = need or ("read" if request.method in SAFE_METHODS else "write")
+    g.patient_access = PatientAccess(patient_id, role)
+    if role not in ROLES_FOR[need]:
+        abort(403)
+
+
+def get_patient_or_404(db: Session, user: User, patient_id: int, *,
+                       need: str | None = None) -> Patient:
+    """Load a patient the user may see with the access `need`s, or abort (see _grant)."""
+    row = db.execute(
+        select(Patient, _member_role(user, Patient.id)).where(Patient.id == patient_id)
+    ).first()
+    if row is None:
+        abort(404)
+    patient, member_role = row
+    _grant(db, user, patient.id, patient.therapist_id, member_role, need)
     return patient
 
 
-def get_session_or_404(db: Session, user: User, session_id: int, *options) -> TherapySession:
-    """A therapy session of one of the user's patients, or 404; loader options may be given."""
-    session = db.scalar(
-        select(TherapySession)
+def get_session_or_404(db: Session, user: User, session_id: int, *options,
+                       need: str | None = None) -> TherapySession:
+    """A therapy session of a patient the user may see, or abort; loader options may be
+    given."""
+    row = db.execute(
+        select(TherapySession, Patient.therapist_id, _member_role(user, Patient.id))
         .join(Patient, Patient.id == TherapySession.patient_id)
-        .where(TherapySession.id == session_id, Patient.therapist_id == user.id)
+        .where(TherapySession.id == session_id)
         .options(*options)
-    )
-    if session is None:
+    ).first()
+    if row is None:
         abort(404)
+    session, therapist_id, member_role = row
+    _grant(db, user, session.patient_id, therapist_id, member_role, need)
     return session

@@ -73,6 +73,9 @@ class Defaults:
     # hypothesis (clinics quote hours to weeks), shown as such.
     INTEGRATION_WINDOW_DAYS = 7
 
+    # Care teams: how long an administrator's break-glass opening of a record lasts.
+    EMERGENCY_ACCESS_MINUTES = 60
+
 
 # Values that must never be used as a real secret.
 PLACEHOLDER_SECRETS = frozenset({"", "dev", "change-me", "changeme", "secret", "replace-me"})

@@ -19,7 +19,7 @@ from tracker.auth.services import normalize_email
 
 # The pages that ask a signed-in account for its current password: one shared counter.
 REAUTHENTICATION_ENDPOINTS = ("account.change_password", "account.two_factor_disable",
-                              "account.recovery_codes")
+                              "account.recovery_codes", "care_team.emergency_access")
 
 
 def _account_key() -> str:

@@ -2,6 +2,7 @@
 
 from tracker.audit.models import AuditEvent, AuditHead
 from tracker.auth.models import LoginSession, User
+from tracker.care_team.models import CareTeamMember, EmergencyAccess
 from tracker.courses.models import Addendum, Course, PsychotherapyNote, SessionDraft, TherapySession
 from tracker.dosing.models import BoosterDose, DosingRecord, VitalSigns
 from tracker.measures.models import MeasureResponse, SafetyFollowUp
@@ -22,8 +23,10 @@ __all__ = [
     "Belief",
     "BeliefRating",
     "BoosterDose",
+    "CareTeamMember",
     "Course",
     "DosingRecord",
+    "EmergencyAccess",
     "LoginSession",
     "MeasureResponse",
     "Patient",

@@ -25,7 +25,7 @@ from tracker.db import SAFE_METHODS, get_db, get_engine
 
 # Blueprints whose pages show patient data: viewing them is audited.
 CLINICAL_BLUEPRINTS = frozenset({"patients", "courses", "notes", "measures", "progress",
-                                 "export", "audit"})
+                                 "export", "audit", "care_team"})
 # Requests that are not worth an event: typing buffers and stylesheet parts.
 NOT_AUDITED = frozenset({"notes.autosave", "progress.page_css", "account.ping",
                          "account.csrf_token", "static", "health.healthz"})
@@ -34,6 +34,9 @@ ACTIONS = {
     "export.patient_record": "export",
     "progress.print_progress": "print", "progress.print_sessions": "print",
     "notes.sign": "sign", "notes.add_addendum": "addendum",
+    "care_team.show": "share", "care_team.revoke": "share_revoke",
+    "care_team.emergency_access": "break_glass",
+    "care_team.end_emergency_access": "break_glass_end",
 }
 RECORD_ARGS = (("session_id", "session"), ("measure_id", "measure"), ("course_id", "course"),
                ("user_id", "user"), ("patient_id", "patient"))
@@ -44,9 +47,20 @@ def key() -> bytes:
 
 
 def action_for(endpoint: str, method: str) -> str:
-    if endpoint in ACTIONS:
-        return ACTIONS[endpoint]
-    return ("view " if method in SAFE_METHODS else "change ") + endpoint
+    if endpoint in ACTIONS and not (endpoint.startswith("care_team.")
+                                    and method in SAFE_METHODS):
+        action = ACTIONS[endpoint]
+    else:
+        action = ("view " if method in SAFE_METHODS else "change ") + endpoint
+    access = g.get("patient_access") if has_request_context() else None
+    # Everything seen or done through break-glass access says so.
+    return f"emergency {action}" if access is not None and access.role == "emergency" else action
+
+
+def name_subject(record_type: str, record_id: int, patient_id: int) -> None:
+    """Name what a change created as its event's subject (for records whose URL does not
+    say which patient they concern)."""
+    g._audit_created = (record_type, record_id, patient_id)
 
 
 def _subject(db: Session) -> dict:

@@ -74,7 +74,7 @@ def browse():
 
 @bp.route("/patients/<id:patient_id>/access-history")
 def patient_history(patient_id: int):
-    patient = get_patient_or_404(get_db(), current_user, patient_id)
+    patient = get_patient_or_404(get_db(), current_user, patient_id, need="primary")
     rows, total, page = _listing(AuditEvent.patient_id == patient.id)
     return render_template("audit/patient.html", patient=patient, rows=rows, total=total,
                            page=page, per_page=PER_PAGE)

@@ -141,15 +141,18 @@ class PsychotherapyNote(Base):
     progress record, shown to its author only, never exported unless asked for explicitly."""
 
     __tablename__ = "psychotherapy_notes"
+    # One per author and session: on a shared patient, each clinician keeps their own.
+    __table_args__ = (UniqueConstraint("session_id", "author_id"),)
 
-    session_id: Mapped[int] = mapped_column(ForeignKey("therapy_sessions.id"), primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("therapy_sessions.id"))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     # Encrypted at rest (tracker/crypto.py): the raw column holds "v1:<key id>:...".
     body: Mapped[str] = mapped_column(EncryptedText("psychotherapy_notes.body"), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     def __repr__(self) -> str:
-        return f"<PsychotherapyNote session_id={self.session_id}>"
+        return f"<PsychotherapyNote id={self.id} session_id={self.session_id}>"
 
 
 class Addendum(Base):

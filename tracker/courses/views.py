@@ -17,7 +17,7 @@ bp = Blueprint("courses", __name__, url_prefix="/patients/<id:patient_id>")
 @bp.route("/courses/new", methods=["GET", "POST"])
 def new_course(patient_id: int):
     db = get_db()
-    patient = get_patient_or_404(db, current_user, patient_id)
+    patient = get_patient_or_404(db, current_user, patient_id, need="write")
     form = CourseForm()
     if form.validate_on_submit():
         services.create_course(db, patient, form.course_data())
@@ -30,7 +30,7 @@ def new_course(patient_id: int):
 @bp.route("/courses/<id:course_id>/edit", methods=["GET", "POST"])
 def edit_course(patient_id: int, course_id: int):
     db = get_db()
-    patient = get_patient_or_404(db, current_user, patient_id)
+    patient = get_patient_or_404(db, current_user, patient_id, need="write")
     course = services.get_course_or_404(db, patient, course_id)
     form = CourseForm(obj=None if request.method == "POST" else course)
     if form.validate_on_submit():
@@ -44,7 +44,7 @@ def edit_course(patient_id: int, course_id: int):
 @bp.route("/sessions/new", methods=["GET", "POST"])
 def new_session(patient_id: int):
     db = get_db()
-    patient = get_patient_or_404(db, current_user, patient_id)
+    patient = get_patient_or_404(db, current_user, patient_id, need="write")
     courses = services.list_courses(db, patient)
     if not courses:
         flash("Start a course first: sessions belong to a course.", "info")

@@ -17,7 +17,7 @@ bp = Blueprint("measures", __name__, url_prefix="/patients/<id:patient_id>/measu
 @bp.route("/new/<any(phq9,gad7,pcl5):instrument>", methods=["GET", "POST"])
 def new(patient_id: int, instrument: str):
     db = get_db()
-    patient = get_patient_or_404(db, current_user, patient_id)
+    patient = get_patient_or_404(db, current_user, patient_id, need="write")
     courses = list_courses(db, patient)
     if not courses:
         flash("Start a course first: scores are compared within a course.", "info")

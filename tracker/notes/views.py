@@ -35,8 +35,9 @@ bp = Blueprint("notes", __name__, url_prefix="/sessions")
 EDITOR_ID = re.compile(r"^[0-9a-f]{16,32}$")
 
 
-def _load(session_id: int):
-    return get_session_or_404(get_db(), current_user, session_id, *notes.SESSION_PAGE_OPTIONS)
+def _load(session_id: int, need: str | None = None):
+    return get_session_or_404(get_db(), current_user, session_id, *notes.SESSION_PAGE_OPTIONS,
+                              need=need)
 
 
 def _carry(session):
@@ -67,7 +68,7 @@ def _position(db, session):
 @bp.route("/<id:session_id>/edit", methods=["GET", "POST"])
 def edit(session_id: int):
     db = get_db()
-    session = _load(session_id)
+    session = _load(session_id, need="write")
     if session.is_signed:
         flash("This session is signed and locked. Corrections go in an addendum.", "info")
         return redirect(url_for("notes.show", session_id=session.id))

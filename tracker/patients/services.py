@@ -1,13 +1,15 @@
-"""Patient rules and queries. Every query is scoped to the acting therapist."""
+"""Patient rules and queries. Lists are scoped to the acting user: their own patients and
+those shared with them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from tracker.auth.models import User
+from tracker.care_team.models import CareTeamMember, EmergencyAccess
 from tracker.db import utcnow
 from tracker.patients.models import Patient
 
@@ -27,8 +29,22 @@ def page_count(total: int, per_page: int) -> int:
 
 
 @dataclass(frozen=True)
+class PatientRow:
+    """A patient in the list, with how the user comes to see it."""
+
+    patient: Patient
+    role: str  # "primary", or the care-team role "read" / "write"
+    primary_name: str
+    emergency_unseen: bool = False  # Opened through emergency access, not yet acknowledged.
+
+    @property
+    def is_shared(self) -> bool:
+        return self.role != "primary"
+
+
+@dataclass(frozen=True)
 class PatientPage:
-    items: list[Patient]
+    items: list[PatientRow]
     total: int
     page: int
     per_page: int
@@ -59,19 +75,34 @@ def list_patients(
     page: int = 1,
     per_page: int = 25,
 ) -> PatientPage:
-    conditions = [Patient.therapist_id == user.id, Patient.status == status]
+    """The user's own patients and those shared with them (a current care-team membership)."""
+    membership = and_(CareTeamMember.patient_id == Patient.id, CareTeamMember.user_id == user.id,
+                      CareTeamMember.revoked_at.is_(None))
+    conditions = [or_(Patient.therapist_id == user.id, CareTeamMember.id.is_not(None)),
+                  Patient.status == status]
     if query:
         conditions.append(Patient.name_key.contains(query.casefold(), autoescape=True))
-    total = db.scalar(select(func.count()).select_from(Patient).where(*conditions)) or 0
+    total = db.scalar(select(func.count()).select_from(Patient)
+                      .outerjoin(CareTeamMember, membership).where(*conditions)) or 0
     page = min(max(page, 1), page_count(total, per_page))
-    items = db.scalars(
-        select(Patient)
+    unseen = (
+        exists().where(EmergencyAccess.patient_id == Patient.id,
+                       EmergencyAccess.acknowledged_at.is_(None))
+        .correlate(Patient)
+    )
+    rows = db.execute(
+        select(Patient, CareTeamMember.role, User.name, unseen)
+        .join(User, User.id == Patient.therapist_id)
+        .outerjoin(CareTeamMember, membership)
         .where(*conditions)
         .order_by(Patient.display_name, Patient.id)
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
-    return PatientPage(list(items), total, page, per_page)
+    items = [PatientRow(patient, role or "primary", primary_name,
+                        emergency_unseen=bool(flag) and patient.therapist_id == user.id)
+             for patient, role, primary_name, flag in rows]
+    return PatientPage(items, total, page, per_page)
 
 
 def create_patient(db: Session, therapist: User, data: dict) -> Patient:

@@ -1,7 +1,9 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from tracker.access import get_patient_or_404
+from tracker.access import current_access, get_patient_or_404
+from tracker.auth.models import User
+from tracker.care_team import emergency
 from tracker.courses.services import course_position, dose_numbers, list_courses
 from tracker.db import get_db
 from tracker.forms import clean_text
@@ -56,10 +58,14 @@ def show(patient_id: int):
     patient = get_patient_or_404(db, current_user, patient_id)
     courses = list_courses(db, patient)
     open_flags = open_safety_flags(responses_of(db, patient))
+    access = current_access()
     return render_template(
         "patients/show.html",
         patient=patient,
         open_flags=open_flags,
+        primary_name=None if access.is_primary else db.get_one(User, patient.therapist_id).name,
+        unseen_grants=[grant for grant in emergency.grants_on(db, patient)
+                       if grant.acknowledged_at is None] if access.is_primary else [],
         courses=[
             (course, course_position(course, course.sessions), dose_numbers(course.sessions))
             for course in courses
@@ -70,7 +76,7 @@ def show(patient_id: int):
 @bp.route("/<id:patient_id>/edit", methods=["GET", "POST"])
 def edit(patient_id: int):
     db = get_db()
-    patient = get_patient_or_404(db, current_user, patient_id)
+    patient = get_patient_or_404(db, current_user, patient_id, need="write")
     form = PatientForm(
         data=None
         if request.method == "POST"
@@ -96,7 +102,7 @@ def restore(patient_id: int):
 
 def _set_archived(patient_id: int, archived: bool):
     db = get_db()
-    patient = get_patient_or_404(db, current_user, patient_id)
+    patient = get_patient_or_404(db, current_user, patient_id, need="primary")
     services.set_archived(db, patient, archived)
     db.commit()
     flash("Patient archived." if archived else "Patient restored to the active list.", "success")

@@ -1,0 +1,101 @@
+"""The care team page of a patient, and the administrators' emergency access."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from tracker.access import get_patient_or_404, require_admin
+from tracker.audit.hooks import name_subject
+from tracker.auth import passwords
+from tracker.care_team import emergency, services
+from tracker.care_team.forms import RELATIONSHIP_LABELS, EmergencyAccessForm, ShareForm
+from tracker.db import get_db, utcnow
+from tracker.forms import SelectChoice
+from tracker.patients.models import Patient
+
+bp = Blueprint("care_team", __name__)
+
+
+@bp.route("/patients/<id:patient_id>/care-team", methods=["GET", "POST"])
+def show(patient_id: int):
+    """Everyone may see who is on the team; only the primary therapist changes it."""
+    db = get_db()
+    patient = get_patient_or_404(db, current_user, patient_id,
+                                 need="primary" if request.method == "POST" else "read")
+    form = ShareForm()
+    form.user_id.choices = [SelectChoice(account.id, f"{account.name} ({account.email})")
+                            for account in services.shareable_accounts(db, patient)]
+    if form.validate_on_submit():
+        try:
+            member = services.share(db, current_user, patient, form.user_id.data,
+                                    form.role.data, form.relationship.data)
+        except services.ShareRefused as error:
+            form.user_id.errors.append(str(error))
+        else:
+            db.commit()
+            flash(f"Shared with {member.user.name} "
+                  f"({'read and write' if member.role == 'write' else 'read only'}).", "success")
+            return redirect(url_for("care_team.show", patient_id=patient.id))
+    return render_template(
+        "care_team/show.html", patient=patient, form=form,
+        members=services.members(db, patient),
+        former=services.members(db, patient, current=False),
+        grants=emergency.grants_on(db, patient),
+        relationships=RELATIONSHIP_LABELS,
+    )
+
+
+@bp.route("/patients/<id:patient_id>/care-team/<id:member_id>/revoke", methods=["POST"])
+def revoke(patient_id: int, member_id: int):
+    db = get_db()
+    patient = get_patient_or_404(db, current_user, patient_id, need="primary")
+    member = services.revoke(db, current_user, patient, member_id)
+    if member is not None:
+        db.commit()
+        flash(f"{member.user.name} no longer has access to this patient.", "success")
+    return redirect(url_for("care_team.show", patient_id=patient.id))
+
+
+@bp.route("/patients/<id:patient_id>/emergency-access/acknowledge", methods=["POST"])
+def acknowledge(patient_id: int):
+    db = get_db()
+    patient = get_patient_or_404(db, current_user, patient_id, need="primary")
+    if emergency.acknowledge(db, patient):
+        db.commit()
+    return redirect(url_for("care_team.show", patient_id=patient.id))
+
+
+@bp.route("/admin/emergency-access", methods=["GET", "POST"])
+def emergency_access():
+    """Break-glass: an administrator opens a record they are not on the care team of."""
+    require_admin()
+    db = get_db()
+    form = EmergencyAccessForm()
+    form.patient_id.choices = [SelectChoice(pid, f"{name} (primary therapist: {therapist})")
+                               for pid, name, therapist in emergency.openable_patients(db)]
+    status = 200
+    if form.validate_on_submit():
+        if passwords.verify_password(current_user.password_hash, form.password.data):
+            patient = db.get_one(Patient, form.patient_id.data)  # One of the choices.
+            minutes = current_app.config["EMERGENCY_ACCESS_MINUTES"]
+            grant = emergency.open_access(db, current_user, patient, form.reason.data, minutes)
+            name_subject("emergency_access", grant.id, patient.id)
+            db.commit()
+            flash(f"Emergency access is open for {minutes} minutes, read only. The primary "
+                  "therapist will see that you opened this record and why.", "info")
+            return redirect(url_for("patients.show", patient_id=patient.id))
+        form.password.errors.append("This is not your current password.")
+        status = 401  # Counted by the shared re-authentication rate limit.
+    return render_template("care_team/emergency.html", form=form, now=utcnow(),
+                           grants=emergency.grants_by(db, current_user)), status
+
+
+@bp.route("/admin/emergency-access/<id:grant_id>/end", methods=["POST"])
+def end_emergency_access(grant_id: int):
+    require_admin()
+    db = get_db()
+    if emergency.end_access(db, current_user, grant_id):
+        db.commit()
+        flash("Emergency access ended.", "success")
+    return redirect(url_for("care_team.emergency_access"))
