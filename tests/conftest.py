@@ -241,3 +241,16 @@ def count_queries(app):
             event.remove(engine, "before_cursor_execute", record)
 
     return counting
+
+
+@pytest.fixture
+def scratch_url(tmp_path):
+    """A database of its own (on the PostgreSQL server too when the suite runs there)."""
+    server = os.environ.get("TRACKER_TEST_DATABASE_URL")
+    if server:
+        url, drop = _postgres_database(server)
+    else:
+        url, drop = f"sqlite:///{tmp_path / 'scratch.sqlite3'}", None
+    yield url
+    if drop:
+        drop()

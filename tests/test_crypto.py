@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, text
 
-from tests.conftest import _postgres_database, add_patient
+from tests.conftest import add_patient
 from tests.sessions_helpers import (
     database,
     db_course,
@@ -73,7 +73,8 @@ def flip_one_byte(stored: str, position: int) -> str:
 
 def read_note(app, session_id: int) -> str:
     with database(app) as db:
-        return db.get(PsychotherapyNote, session_id).body
+        return db.scalars(select(PsychotherapyNote)
+                          .where(PsychotherapyNote.session_id == session_id)).one().body
 
 
 def read_draft(app, draft_id: int) -> dict:
@@ -181,7 +182,9 @@ def test_a_value_cannot_be_moved_to_the_other_column(app, therapist, records):
     # value to its column stops it from being read as one.
     sid, draft_id = records["sessions"][1], records["draft"]
     with database(app) as db:
-        db.get(PsychotherapyNote, sid).body = '{"summary": "moved", "private_notes": "x"}'
+        note = db.scalars(select(PsychotherapyNote)
+                          .where(PsychotherapyNote.session_id == sid)).one()
+        note.body = '{"summary": "moved", "private_notes": "x"}'
         db.commit()
     note, draft = raw_note(app, sid), raw_draft(app, draft_id)
 
@@ -390,19 +393,6 @@ def test_generate_key_prints_a_usable_key_even_before_the_app_can_start(instance
 
 
 # The migration of existing data ----------------------------------------------------------
-
-
-@pytest.fixture
-def scratch_url(tmp_path):
-    """A database of its own (on the PostgreSQL server too when the suite runs there)."""
-    server = os.environ.get("TRACKER_TEST_DATABASE_URL")
-    if server:
-        url, drop = _postgres_database(server)
-    else:
-        url, drop = f"sqlite:///{tmp_path / 'scratch.sqlite3'}", None
-    yield url
-    if drop:
-        drop()
 
 
 def test_the_migration_encrypts_notes_and_drafts_written_before_it(app_config, scratch_url):

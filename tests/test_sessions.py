@@ -437,7 +437,8 @@ def test_private_notes_are_stored_apart_and_exported_only_on_request(app, practi
     save_page(client, sid, summary="Progress note.", private_notes=PRIVATE)
 
     with database(app) as db:
-        note = db.get(PsychotherapyNote, sid)
+        note = db.scalars(select(PsychotherapyNote)
+                          .where(PsychotherapyNote.session_id == sid)).one()
         assert (note.body, note.author_id) == (PRIVATE, therapist.id)
         row = db.execute(text("SELECT * FROM therapy_sessions WHERE id = :id"),
                          {"id": sid}).one()

@@ -24,7 +24,9 @@ class EmergencyAccessForm(BaseForm):
         "Reason for emergency access",
         description="Shown to the patient's primary therapist. Say why the record must be "
                     "opened now and cannot wait for them.",
-        validators=[DataRequired(), Length(min=MIN_REASON_LENGTH, max=2000)],
+        validators=[DataRequired("Say why the record must be opened."),
+                    Length(min=MIN_REASON_LENGTH, max=2000,
+                           message=f"Give a reason of {MIN_REASON_LENGTH} to 2000 characters.")],
         render_kw={"rows": 3})
     password = PasswordField("Your password", validators=[DataRequired(), Length(max=256)],
                              render_kw={"autocomplete": "current-password"})

@@ -54,7 +54,7 @@ def revoke(db: Session, actor: User, patient: Patient, member_id: int) -> CareTe
     """End a current membership. None when there is no such current member."""
     member = db.scalar(select(CareTeamMember).where(
         CareTeamMember.id == member_id, CareTeamMember.patient_id == patient.id,
-        CareTeamMember.revoked_at.is_(None)))
+        CareTeamMember.revoked_at.is_(None)).options(joinedload(CareTeamMember.user)))
     if member is not None:
         member.revoked_at = utcnow()
         member.revoked_by_id = actor.id
