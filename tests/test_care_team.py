@@ -25,7 +25,7 @@ from tracker import create_app, migrate
 from tracker.audit.models import AuditEvent
 from tracker.auth.models import User
 from tracker.care_team.models import CareTeamMember, EmergencyAccess
-from tracker.courses.models import PsychotherapyNote, TherapySession
+from tracker.courses.models import PsychotherapyNote, SessionDraft, TherapySession
 from tracker.db import make_engine, utcnow
 from tracker.patients.models import Patient
 
@@ -371,3 +371,16 @@ def test_the_migration_keeps_private_notes_and_allows_one_per_author(app_config,
     finally:
         dispose(application)
         engine.dispose()
+
+
+def test_two_clinicians_drafts_never_touch_even_with_the_same_editor_id(app, team):
+    """Editor ids come from the browser; one account's cannot reach another's draft."""
+    editor = "ab" * 8
+    for name, summary in (("writer", "Writer's typing"), ("primary", "Primary's typing")):
+        response = post_with_token(team.clients[name], f"/sessions/{team.session_id}/autosave",
+                                   {"editor_id": editor, "version": "1", "summary": summary})
+        assert response.status_code == 200, name
+    with database(app) as db:
+        drafts = {d.user_id: d.data["summary"][0] for d in db.scalars(select(SessionDraft))}
+    assert drafts == {team.users["writer"].id: "Writer's typing",
+                      team.users["primary"].id: "Primary's typing"}

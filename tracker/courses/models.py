@@ -181,7 +181,9 @@ class SessionDraft(Base):
 
     __tablename__ = "session_drafts"
     __table_args__ = (
-        UniqueConstraint("session_id", "editor_id", "kind"),
+        # An editor id is chosen by the browser tab: it names a draft only within its
+        # account, so that two clinicians of a shared patient never touch each other's.
+        UniqueConstraint("session_id", "user_id", "editor_id", "kind"),
         CheckConstraint("kind IN ('autosave', 'conflict')", name="kind"),
     )
 

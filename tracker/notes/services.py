@@ -190,14 +190,12 @@ def autosave(db: Session, user: User, session: TherapySession, editor_id: str,
     if session.is_signed:
         raise SessionLocked()
     draft = db.scalar(select(SessionDraft).where(
-        SessionDraft.session_id == session.id, SessionDraft.editor_id == editor_id,
-        SessionDraft.kind == "autosave"))
+        SessionDraft.session_id == session.id, SessionDraft.user_id == user.id,
+        SessionDraft.editor_id == editor_id, SessionDraft.kind == "autosave"))
     if draft is None:
         draft = SessionDraft(session_id=session.id, editor_id=editor_id, kind="autosave",
                              user_id=user.id)
         db.add(draft)
-    elif draft.user_id != user.id:
-        raise SessionLocked()
     draft.base_version = base_version
     draft.data = data
     draft.saved_at = utcnow()
@@ -212,6 +210,7 @@ def keep_conflict_copy(db: Session, user: User, session: TherapySession, editor_
                          kind="conflict", base_version=base_version, data=data,
                          saved_at=utcnow())
     db.execute(delete(SessionDraft).where(SessionDraft.session_id == session.id,
+                                          SessionDraft.user_id == user.id,
                                           SessionDraft.editor_id == editor_id))
     db.add(draft)
     db.flush()

@@ -3,7 +3,8 @@
 Joins the three heads of 0003 (encryption, two-factor, audit) into one. Adds the care team
 (patients shared by the primary therapist) and the administrators' break-glass access, and
 gives psychotherapy_notes its own id so that each clinician of a shared patient keeps their
-own private note on a session (it was one note per session). The notes are copied as stored:
+own private note on a session (it was one note per session); autosaved drafts are keyed per
+account too. The notes are copied as stored:
 their encryption is bound to the column, not to the row, so nothing is decrypted here.
 
 Revision ID: 0007
@@ -85,6 +86,7 @@ def upgrade() -> None:
     notes = _take_notes()
     _create_notes_table(with_id=True)
     _put_notes(notes)
+    _draft_key(["session_id", "user_id", "editor_id", "kind"])
 
 
 def downgrade() -> None:
@@ -95,6 +97,7 @@ def downgrade() -> None:
                            "earlier schema holds one per session. Not downgrading.")
     _create_notes_table(with_id=False)
     _put_notes(notes)
+    _draft_key(["session_id", "editor_id", "kind"])
     op.drop_table("emergency_access")
     op.drop_table("care_team_members")
 
@@ -134,3 +137,10 @@ def _put_notes(notes: list[dict]) -> None:
     if notes:
         table = sa.table("psychotherapy_notes", *(sa.column(name) for name in NOTE_COLUMNS))
         op.get_bind().execute(sa.insert(table), notes)
+
+
+def _draft_key(columns: list[str]) -> None:
+    """Editor ids are chosen by the browser: they name a draft within one account."""
+    with op.batch_alter_table("session_drafts", schema=None) as batch_op:
+        batch_op.drop_constraint("uq_session_drafts_session_id", type_="unique")
+        batch_op.create_unique_constraint("uq_session_drafts_session_id", columns)
