@@ -75,9 +75,18 @@ def test_demo_logins_work(app, login_as):
         db.commit()
         assert seed_demo(db) is False  # A second run adds nothing.
         users = {u.email: u for u in db.scalars(select(User))}
+    clients = {}
     for email, password, _role in DEMO_LOGINS:
-        client = login_as(users[email], password)
-        assert client.get("/patients/").status_code == 200
+        clients[email] = login_as(users[email], password)
+        assert clients[email].get("/patients/").status_code == 200
+    # The demo shows the care teams: a co-therapist, a supervisor, a past break-glass opening.
+    chen = clients["chen@demo.kap"].get("/patients/").get_data(as_text=True)
+    assert "Priya Natarajan" in chen and "Shared · read and write" in chen
+    assert "Opened in an emergency" in chen
+    rivera = clients["rivera@demo.kap"].get("/patients/").get_data(as_text=True)
+    assert "Rosa Delgado" in rivera and "Shared · read only" in rivera
+    assert "Maya Okafor" not in clients["admin@demo.kap"].get("/patients/").get_data(
+        as_text=True)
 
 
 def test_seed_demo_command(runner, app):

@@ -14,12 +14,13 @@ from sqlalchemy.orm import Session
 
 from tracker.auth import services as accounts
 from tracker.auth.models import User
+from tracker.demo.care_team import seed_care_team
 from tracker.demo.course import seed_course
 from tracker.demo.measures import seed_measures
 from tracker.patients import services as patients
 
 DEMO_LOGINS = (
-    ("admin@demo.kap", "demo-admin-passphrase", "admin (accounts only)"),
+    ("admin@demo.kap", "demo-admin-passphrase", "admin (accounts, emergency access)"),
     ("rivera@demo.kap", "demo-rivera-passphrase", "therapist"),
     ("chen@demo.kap", "demo-chen-passphrase", "therapist"),
 )
@@ -122,9 +123,11 @@ def seed_demo(db: Session, progress=None) -> bool:
             )
     rows = [(email, data) for email, items in _PATIENTS.items() for data in items]
     today = date.today()
+    created = {}
     with wrap(rows, "Patients and their courses") as bar:
         for email, data in bar:
             patient = patients.create_patient(db, users[email], dict(data))
+            created[patient.display_name] = patient
             archived = data["display_name"] in _ARCHIVED
             # A finished course from last year for the archived patient.
             course, sessions = seed_course(db, users[email], patient, today=today,
@@ -132,6 +135,7 @@ def seed_demo(db: Session, progress=None) -> bool:
             seed_measures(db, users[email], patient, course, sessions)
             if archived:
                 patients.set_archived(db, patient, True)
+    seed_care_team(db, users, created)
     return True
 
 
