@@ -74,7 +74,7 @@ def current_step(now: float | None = None) -> int:
 
 def _matching_step(secret: str, code: str, after: int | None) -> int | None:
     """The time step within the window that this code belongs to, if later than `after`."""
-    if not re.fullmatch(rf"\d{{{DIGITS}}}", code):
+    if not re.fullmatch(rf"[0-9]{{{DIGITS}}}", code):  # ASCII only: \d takes any script.
         return None
     totp = _totp(secret)
     now = current_step()
