@@ -77,6 +77,7 @@ MATRIX = {
     ("care_team.emergency_access", "POST"): ADMIN_ONLY,
     ("care_team.end_emergency_access", "POST"): ADMIN_ONLY,
     ("patients.index", "GET"): SIGNED_IN,
+    ("search.index", "GET"): SIGNED_IN,
     ("patients.new", "GET"): SIGNED_IN,
     ("patients.new", "POST"): SIGNED_IN,
     ("patients.show", "GET"): PATIENT_READ,

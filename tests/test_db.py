@@ -93,7 +93,8 @@ def test_two_processes_writing_never_deadlock(sqlite_url):
 def test_migrations_match_the_models(database_url):
     engine = make_engine(database_url)
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True, "include_object": migrate.include_object})
         assert compare_metadata(context, Base.metadata) == []
     assert migrate.current_revision(engine) == migrate.head_revision()
     engine.dispose()

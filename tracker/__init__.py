@@ -70,8 +70,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     labels.init_app(app)
     logs.init_app(app)
     from tracker.audit import hooks as audit_hooks
+    from tracker.search import index as search_index
 
     audit_hooks.init_app(app)
+    search_index.init_sync()
 
     from tracker import cli
 
@@ -147,8 +149,10 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.notes.views import bp as notes_bp
     from tracker.patients.views import bp as patients_bp
     from tracker.progress.views import bp as progress_bp
+    from tracker.search.views import bp as search_bp
 
     for blueprint in (auth_bp, account_bp, admin_bp, patients_bp, courses_bp, notes_bp,
-                      measures_bp, progress_bp, export_bp, audit_bp, care_team_bp, health_bp):
+                      measures_bp, progress_bp, export_bp, audit_bp, care_team_bp, search_bp,
+                      health_bp):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", "home", lambda: redirect(url_for("patients.index")))

@@ -7,6 +7,7 @@ from tracker.courses.models import Addendum, Course, PsychotherapyNote, SessionD
 from tracker.dosing.models import BoosterDose, DosingRecord, VitalSigns
 from tracker.measures.models import MeasureResponse, SafetyFollowUp
 from tracker.patients.models import Patient
+from tracker.search.models import SearchDocument
 from tracker.threads.models import (
     Belief,
     BeliefRating,
@@ -32,6 +33,7 @@ __all__ = [
     "Patient",
     "PsychotherapyNote",
     "SafetyFollowUp",
+    "SearchDocument",
     "SessionDraft",
     "Strategy",
     "StrategyReview",

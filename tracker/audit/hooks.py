@@ -25,7 +25,7 @@ from tracker.db import SAFE_METHODS, get_db, get_engine
 
 # Blueprints whose pages show patient data: viewing them is audited.
 CLINICAL_BLUEPRINTS = frozenset({"patients", "courses", "notes", "measures", "progress",
-                                 "export", "audit", "care_team"})
+                                 "export", "audit", "care_team", "search"})
 # Requests that are not worth an event: typing buffers and stylesheet parts.
 NOT_AUDITED = frozenset({"notes.autosave", "progress.page_css", "account.ping",
                          "account.csrf_token", "static", "health.healthz"})

@@ -4,6 +4,7 @@
 from alembic import context
 
 from tracker.db import Base
+from tracker.migrate import include_object
 from tracker.models import __all__ as _models  # noqa: F401  (fills Base.metadata)
 
 config = context.config
@@ -27,6 +28,7 @@ def run_migrations_online() -> None:
             target_metadata=Base.metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()
