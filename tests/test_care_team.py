@@ -210,21 +210,21 @@ def test_admins_see_no_clinical_content_without_the_team_or_emergency_access(tea
         assert admin.get(path).status_code == 404, path
 
 
-def open_emergency(client, patient_id, reason="Patient called the crisis line; primary "
+def open_emergency(client, patient="MRN-7", reason="Patient called the crisis line; primary "
                    "therapist unreachable", password=TEST_PASSWORD):
     page = client.get("/admin/emergency-access").get_data(as_text=True)
     data = form_fields(page, form_id="emergency-form")
-    data.update(patient_id=str(patient_id), reason=reason, password=password)
+    data.update(patient=patient, reason=reason, password=password)
     return client.post("/admin/emergency-access", data=data)
 
 
 def test_break_glass_asks_a_reason_and_the_password_and_opens_read_only(app, team):
     admin = team.clients["admin"]
-    short = open_emergency(admin, team.patient_id, reason="urgent")
+    short = open_emergency(admin, reason="urgent")
     assert short.status_code == 200
     assert field_errors(short.get_data(as_text=True), "reason") == [
         "Give a reason of 10 to 2000 characters."]
-    wrong = open_emergency(admin, team.patient_id, password="not the password")
+    wrong = open_emergency(admin, password="not the password")
     assert wrong.status_code == 401
     page = wrong.get_data(as_text=True)
     assert "This is not your current password." in page
@@ -233,7 +233,7 @@ def test_break_glass_asks_a_reason_and_the_password_and_opens_read_only(app, tea
         assert db.scalar(select(EmergencyAccess.id)) is None
     assert admin.get(f"/patients/{team.patient_id}").status_code == 404
 
-    response = open_emergency(admin, team.patient_id)
+    response = open_emergency(admin)
     assert response.status_code == 302
     assert response.headers["Location"] == f"/patients/{team.patient_id}"
     page = admin.get(f"/patients/{team.patient_id}").get_data(as_text=True)
@@ -263,14 +263,14 @@ def test_break_glass_asks_a_reason_and_the_password_and_opens_read_only(app, tea
 
 def test_emergency_access_expires_and_can_be_ended_early(app, team):
     admin = team.clients["admin"]
-    assert open_emergency(admin, team.patient_id).status_code == 302
+    assert open_emergency(admin).status_code == 302
     with database(app) as db:
         grant = db.scalar(select(EmergencyAccess))
         grant.expires_at = utcnow() - timedelta(seconds=1)
         db.commit()
     assert admin.get(f"/patients/{team.patient_id}").status_code == 404
 
-    assert open_emergency(admin, team.patient_id).status_code == 302
+    assert open_emergency(admin).status_code == 302
     assert admin.get(f"/patients/{team.patient_id}").status_code == 200
     with database(app) as db:
         grant_id = db.scalar(select(EmergencyAccess.id).where(
@@ -279,7 +279,7 @@ def test_emergency_access_expires_and_can_be_ended_early(app, team):
     assert admin.get(f"/patients/{team.patient_id}").status_code == 404
     # Only administrators have the break-glass page at all.
     assert team.clients["primary"].get("/admin/emergency-access").status_code == 403
-    assert open_emergency(team.clients["admin"], team.patient_id).status_code == 302
+    assert open_emergency(team.clients["admin"]).status_code == 302
     with database(app) as db:
         other_grant = db.scalar(select(EmergencyAccess.id).order_by(EmergencyAccess.id.desc()))
     assert post_with_token(team.clients["primary"],
@@ -287,7 +287,7 @@ def test_emergency_access_expires_and_can_be_ended_early(app, team):
 
 
 def test_the_primary_therapist_is_shown_every_emergency_opening(app, team):
-    assert open_emergency(team.clients["admin"], team.patient_id).status_code == 302
+    assert open_emergency(team.clients["admin"]).status_code == 302
     primary = team.clients["primary"]
     listing = primary.get("/patients/").get_data(as_text=True)
     assert "Opened in an emergency" in listing
@@ -295,9 +295,12 @@ def test_the_primary_therapist_is_shown_every_emergency_opening(app, team):
     assert "This record was opened through emergency access" in page and "Ada Admin" in page
     team_page = primary.get(f"/patients/{team.patient_id}/care-team").get_data(as_text=True)
     assert "Patient called the crisis line; primary therapist unreachable" in team_page
-    # Members do not see the reason; the primary acknowledges it.
+    # Members do not see the reason; the primary acknowledges it once it is over.
     assert "crisis line" not in team.clients["writer"].get(
         f"/patients/{team.patient_id}/care-team").get_data(as_text=True)
+    with database(app) as db:
+        grant_id = db.scalar(select(EmergencyAccess.id))
+    post_with_token(team.clients["admin"], f"/admin/emergency-access/{grant_id}/end")
     response = post_with_token(primary,
                                f"/patients/{team.patient_id}/emergency-access/acknowledge")
     assert response.status_code == 302
@@ -384,3 +387,86 @@ def test_two_clinicians_drafts_never_touch_even_with_the_same_editor_id(app, tea
         drafts = {d.user_id: d.data["summary"][0] for d in db.scalars(select(SessionDraft))}
     assert drafts == {team.users["writer"].id: "Writer's typing",
                       team.users["primary"].id: "Primary's typing"}
+
+
+def test_a_colleagues_unsaved_copy_does_not_block_signing_and_goes_with_their_access(app,
+                                                                                     team):
+    sid = team.session_id
+    response = post_with_token(team.clients["writer"], f"/sessions/{sid}/autosave",
+                               {"editor_id": "cd" * 8, "version": "1",
+                                "private_notes": "Cody's unsaved private typing"})
+    assert response.status_code == 200
+    with database(app) as db:
+        member_id = db.scalar(select(CareTeamMember.id).where(
+            CareTeamMember.user_id == team.users["writer"].id))
+    post_with_token(team.clients["primary"],
+                    f"/patients/{team.patient_id}/care-team/{member_id}/revoke")
+    with database(app) as db:
+        assert db.scalar(select(SessionDraft.id)) is None  # Their typing left with them.
+    save_page(team.clients["primary"], sid, summary="Prepared the first dose")
+    post_with_token(team.clients["writer"], f"/sessions/{sid}/autosave", {})  # Now a 404.
+    assert sign(team.clients["primary"], sid).status_code == 302
+    with database(app) as db:
+        assert db.get(TherapySession, sid).status == "signed"
+
+
+def test_the_primary_signs_while_a_member_has_an_unsaved_copy(app, team):
+    sid = team.session_id
+    post_with_token(team.clients["writer"], f"/sessions/{sid}/autosave",
+                    {"editor_id": "ef" * 8, "version": "1", "summary": "typing"})
+    save_page(team.clients["primary"], sid, summary="Prepared the first dose")
+    page = team.clients["primary"].get(f"/sessions/{sid}").get_data(as_text=True)
+    assert "unsaved cop" not in page  # Another clinician's drafts are not even mentioned.
+    assert sign(team.clients["primary"], sid).status_code == 302
+    with database(app) as db:
+        assert db.get(TherapySession, sid).status == "signed"
+
+
+def test_care_team_events_name_the_member_or_grant_and_failed_break_glass_is_recorded(app,
+                                                                                     team):
+    admin_id = team.users["admin"].id
+    open_emergency(team.clients["admin"], password="wrong password")
+    assert open_emergency(team.clients["admin"]).status_code == 302
+    with database(app) as db:
+        grant_id = db.scalar(select(EmergencyAccess.id))
+        member_id = db.scalar(select(CareTeamMember.id).where(
+            CareTeamMember.user_id == team.users["reader"].id))
+    post_with_token(team.clients["admin"], f"/admin/emergency-access/{grant_id}/end")
+    post_with_token(team.clients["primary"],
+                    f"/patients/{team.patient_id}/care-team/{member_id}/revoke")
+    with database(app) as db:
+        events = [(e.action, e.actor_id, e.patient_id, e.record_type, e.record_id)
+                  for e in db.scalars(select(AuditEvent).order_by(AuditEvent.seq))]
+    pid = team.patient_id
+    assert ("reauth_failed care_team.emergency_access", admin_id, None, None, None) in events
+    assert ("break_glass", admin_id, pid, "emergency_access", grant_id) in events
+    assert ("break_glass_end", admin_id, pid, "emergency_access", grant_id) in events
+    assert ("share_revoke", team.users["primary"].id, pid, "care_team_member",
+            member_id) in events
+
+
+def test_break_glass_names_the_patient_and_lists_no_one(app, team, make_user):
+    admin = team.clients["admin"]
+    page = admin.get("/admin/emergency-access").get_data(as_text=True)
+    assert "Maya Okafor" not in page and "MRN-7" not in page
+    response = open_emergency(admin, patient="Nobody Known")
+    assert field_errors(response.get_data(as_text=True), "patient") == [
+        "No active patient has this record number or full name."]
+    add_patient(app, make_user(email="x@example.org"), "Maya Okafor")
+    response = open_emergency(admin, patient="maya okafor")
+    assert field_errors(response.get_data(as_text=True), "patient") == [
+        "More than one active patient has this name: use the record number."]
+    assert open_emergency(admin, patient="MRN-7").headers["Location"] == (
+        f"/patients/{team.patient_id}")
+
+
+def test_an_opening_still_under_way_stays_flagged_after_acknowledging(app, team):
+    assert open_emergency(team.clients["admin"]).status_code == 302
+    primary = team.clients["primary"]
+    post_with_token(primary, f"/patients/{team.patient_id}/emergency-access/acknowledge")
+    assert "Opened in an emergency" in primary.get("/patients/").get_data(as_text=True)
+    with database(app) as db:
+        db.scalar(select(EmergencyAccess)).ended_at = utcnow()
+        db.commit()
+    post_with_token(primary, f"/patients/{team.patient_id}/emergency-access/acknowledge")
+    assert "Opened in an emergency" not in primary.get("/patients/").get_data(as_text=True)

@@ -374,6 +374,8 @@ def test_reauthentication(app, therapist, enrol, login_as, path):  # noqa: F811
     secret, recovery = enrol(therapist)
     client = login_as(therapist)  # Uses this step's code.
     token = csrf_token(client, path)
+    endpoint = {"/account/two-factor/disable": "account.two_factor_disable",
+                "/account/two-factor/recovery-codes": "account.recovery_codes"}[path]
     state = account_state(app, therapist.id)
     statuses = Counter()
     # The real password with a wrong code, or a wrong password with any code (a right one
@@ -400,7 +402,9 @@ def test_reauthentication(app, therapist, enrol, login_as, path):  # noqa: F811
         assert response.status_code in (200, 401), response.status_code
         assert not RECOVERY_RE.search(response.get_data(as_text=True))
         assert not (changed := changed_tables(before, snapshot(app))), changed
-        assert audit_actions(app, seq) == []
+        # A refused re-authentication is recorded, and nothing else.
+        assert audit_actions(app, seq) == {200: [], 401: [f"reauth_failed {endpoint}"]}[
+            response.status_code]
 
     attempt()
     # Both checks were reached: a wrong password, and a wrong code after the right password.
@@ -453,7 +457,8 @@ def test_change_password(app, therapist, login_as):
         statuses[response.status_code] += 1
         assert response.status_code in (200, 401), response.status_code
         assert not (changed := changed_tables(before, snapshot(app))), changed
-        assert audit_actions(app, seq) == []
+        assert audit_actions(app, seq) == {
+            200: [], 401: ["reauth_failed account.change_password"]}[response.status_code]
 
     attempt()
     assert statuses[200] and statuses[401], statuses

@@ -351,7 +351,7 @@ def test_new_session(app, therapist, therapist_client):
                  (date.today().isoformat(), "00:00", "9" * 5000),
                  ((date.today() + timedelta(days=366)).isoformat(), "10:00", "1")]]
     fuzz(form(fields), lambda data, outcomes: check_submission(
-        app, poster(client, path, token), data, outcomes, allowed={"therapy_sessions"},
+        app, poster(client, path, token), data, outcomes, allowed={"therapy_sessions", "search_documents"},
         after=pages), explicit=edges)
 
 
@@ -418,7 +418,7 @@ def _session_fields(rendered: dict) -> dict[str, Value]:
 
 SESSION_TABLES = {"therapy_sessions", "psychotherapy_notes", "dosing_records", "booster_doses",
                   "vital_signs", "themes", "theme_mentions", "beliefs", "belief_ratings",
-                  "strategies", "strategy_reviews"}
+                  "strategies", "strategy_reviews", "search_documents"}
 EXTRA_NAMES = ["strategies-7-decision", "beliefs-3-item_id", "new_themes-99-label",
                "dosing-boosters-5-dose_mg", "dosing-adverse_events", "strategies-0-item_id",
                "version", "editor_id", "restored_from", "themes-0-item_id"]

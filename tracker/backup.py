@@ -21,6 +21,8 @@ from sqlalchemy import MetaData, create_engine, func, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from tracker.migrate import OUTSIDE_MODELS_TABLE_PREFIX
+
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_CUSTOM_MAGIC = b"PGDMP"
 PAGES_PER_STEP = 256  # 1 MiB at SQLite's default page size.
@@ -110,7 +112,8 @@ def backup_kind(path: Path) -> str | None:
 
 def is_empty(url: str | URL) -> bool:
     """True when no table of the database holds a row (the migrations' own bookkeeping,
-    alembic_version, does not count: `flask init` on a new database leaves only that)."""
+    alembic_version, does not count: `flask init` on a new database leaves only that; nor
+    does the full-text index's, which follows the tables it indexes)."""
     url = make_url(url)
     if url.get_backend_name() == "sqlite":
         path = _sqlite_path(url)
@@ -123,7 +126,9 @@ def is_empty(url: str | URL) -> bool:
         with engine.connect() as connection:
             return not any(
                 connection.scalar(select(func.count()).select_from(table))
-                for name, table in metadata.tables.items() if name != "alembic_version")
+                for name, table in metadata.tables.items()
+                if name != "alembic_version"
+                and not name.startswith(OUTSIDE_MODELS_TABLE_PREFIX))
     except SQLAlchemyError as error:
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
         raise BackupError(f"Cannot read the configured database: {reason}") from error

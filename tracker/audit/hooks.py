@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from tracker.audit import chain
 from tracker.db import SAFE_METHODS, get_db, get_engine
+from tracker.limits import REAUTHENTICATION_ENDPOINTS
 
 # Blueprints whose pages show patient data: viewing them is audited.
 CLINICAL_BLUEPRINTS = frozenset({"patients", "courses", "notes", "measures", "progress",
@@ -39,6 +40,7 @@ ACTIONS = {
     "care_team.end_emergency_access": "break_glass_end",
 }
 RECORD_ARGS = (("session_id", "session"), ("measure_id", "measure"), ("course_id", "course"),
+               ("member_id", "care_team_member"), ("grant_id", "emergency_access"),
                ("user_id", "user"), ("patient_id", "patient"))
 
 
@@ -121,6 +123,13 @@ def _after_request(response):
         _write_apart(("login_failed" if response.status_code == 401 else "login_locked_out")
                      + ("" if endpoint == "auth.login" else f" {endpoint}"),
                      actor_id=actor_id, subject={})
+    elif endpoint in REAUTHENTICATION_ENDPOINTS and response.status_code in (401, 429):
+        # A wrong password where one is asked again (break-glass included). The actor is
+        # read before the rollback, which expires the signed-in account's row.
+        actor_id = _actor_id()
+        get_db().rollback()
+        _write_apart(("reauth_failed " if response.status_code == 401 else "reauth_locked_out ")
+                     + endpoint, actor_id=actor_id, subject={})
     elif (request.method in SAFE_METHODS and response.status_code == 200
           and request.blueprint in CLINICAL_BLUEPRINTS):
         subject = _subject(get_db())

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, joinedload
 
 from tracker.auth.models import User
@@ -33,15 +33,15 @@ def open_access(db: Session, admin: User, patient: Patient, reason: str,
     return grant
 
 
-def end_access(db: Session, admin: User, grant_id: int) -> bool:
-    """End one of the admin's open grants early. False when there is none to end."""
+def end_access(db: Session, admin: User, grant_id: int) -> EmergencyAccess | None:
+    """End one of the admin's open grants early. None when there is none to end."""
     grant = db.scalar(select(EmergencyAccess).where(
         EmergencyAccess.id == grant_id, EmergencyAccess.user_id == admin.id))
     if grant is None or not grant.is_open(utcnow()):
-        return False
+        return None
     grant.ended_at = utcnow()
     db.flush()
-    return True
+    return grant
 
 
 def grants_by(db: Session, admin: User, limit: int = 50) -> list[EmergencyAccess]:
@@ -61,21 +61,36 @@ def grants_on(db: Session, patient: Patient) -> list[EmergencyAccess]:
 
 
 def acknowledge(db: Session, patient: Patient) -> int:
-    """Mark every opening of the patient's record as seen by the primary therapist."""
+    """Mark the openings of the patient's record that are over as seen by the primary
+    therapist. One still open stays flagged: pages may yet be viewed under it."""
+    now = utcnow()
     grants = db.scalars(select(EmergencyAccess).where(
         EmergencyAccess.patient_id == patient.id, EmergencyAccess.acknowledged_at.is_(None)))
     count = 0
     for grant in grants:
-        grant.acknowledged_at = utcnow()
-        count += 1
+        if not grant.is_open(now):
+            grant.acknowledged_at = now
+            count += 1
     db.flush()
     return count
 
 
-def openable_patients(db: Session) -> list[tuple[int, str, str]]:
-    """(id, name, primary therapist's name) of every active patient, to pick from."""
-    return [tuple(row) for row in db.execute(
-        select(Patient.id, Patient.display_name, User.name)
-        .join(User, User.id == Patient.therapist_id)
-        .where(Patient.status == "active")
-        .order_by(func.lower(Patient.display_name), Patient.id))]
+def find_patient(db: Session, identifier: str) -> Patient | None | list:
+    """The one active patient with this record number, or else this full name (either case).
+    None when there is none; a list when the name is not unique. Administrators are never
+    shown a list of the practice's patients: they must know whom they are looking for."""
+    identifier = identifier.strip()
+    if not identifier:
+        return None
+    active = Patient.status == "active"
+    by_number = db.scalars(select(Patient).where(active, Patient.record_number == identifier))
+    key = identifier.casefold()
+    # name_key is the case-folded display name, then the preferred name, if any.
+    found = list(by_number) or [
+        patient for patient in db.scalars(select(Patient).where(
+            active, (Patient.name_key == key) | Patient.name_key.startswith(key + " ",
+                                                                            autoescape=True)))
+        if patient.display_name.casefold() == key]
+    if not found:
+        return None
+    return found[0] if len(found) == 1 else found

@@ -1,4 +1,11 @@
-from wtforms import PasswordField, RadioField, SelectField, SubmitField, TextAreaField
+from wtforms import (
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from tracker.care_team.emergency import MIN_REASON_LENGTH
@@ -19,7 +26,12 @@ class ShareForm(BaseForm):
 
 
 class EmergencyAccessForm(BaseForm):
-    patient_id = SelectField("Patient", coerce=int, validators=[InputRequired()])
+    patient = StringField(
+        "Patient's record number or full name",
+        description="As the primary therapist recorded it. The list of patients is not shown "
+                    "here: name the one you must open.",
+        validators=[DataRequired("Name the patient whose record must be opened."),
+                    Length(max=120)])
     reason = TextAreaField(
         "Reason for emergency access",
         description="Shown to the patient's primary therapist. Say why the record must be "

@@ -3,11 +3,12 @@ views check that (need="primary") before calling these."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, joinedload
 
 from tracker.auth.models import User
 from tracker.care_team.models import CareTeamMember
+from tracker.courses.models import SessionDraft, TherapySession
 from tracker.db import utcnow
 from tracker.patients.models import Patient
 
@@ -60,3 +61,11 @@ def revoke(db: Session, actor: User, patient: Patient, member_id: int) -> CareTe
         member.revoked_by_id = actor.id
         db.flush()
     return member
+
+
+def discard_drafts(db: Session, member: CareTeamMember) -> None:
+    """A revoked member's unsaved copies of the patient's sessions go with their access:
+    they hold that member's typing, private notes included, which no one else may read."""
+    sessions = select(TherapySession.id).where(TherapySession.patient_id == member.patient_id)
+    db.execute(delete(SessionDraft).where(SessionDraft.user_id == member.user_id,
+                                          SessionDraft.session_id.in_(sessions)))

@@ -33,6 +33,7 @@ def show(patient_id: int):
         except services.ShareRefused as error:
             form.user_id.errors.append(str(error))
         else:
+            name_subject("care_team_member", member.id, patient.id)
             db.commit()
             flash(f"Shared with {member.user.name} "
                   f"({'read and write' if member.role == 'write' else 'read only'}).", "success")
@@ -52,6 +53,7 @@ def revoke(patient_id: int, member_id: int):
     patient = get_patient_or_404(db, current_user, patient_id, need="primary")
     member = services.revoke(db, current_user, patient, member_id)
     if member is not None:
+        services.discard_drafts(db, member)
         db.commit()
         flash(f"{member.user.name} no longer has access to this patient.", "success")
     return redirect(url_for("care_team.show", patient_id=patient.id))
@@ -72,30 +74,39 @@ def emergency_access():
     require_admin()
     db = get_db()
     form = EmergencyAccessForm()
-    form.patient_id.choices = [SelectChoice(pid, f"{name} (primary therapist: {therapist})")
-                               for pid, name, therapist in emergency.openable_patients(db)]
     status = 200
     if form.validate_on_submit():
-        if passwords.verify_password(current_user.password_hash, form.password.data):
-            patient = db.get_one(Patient, form.patient_id.data)  # One of the choices.
-            minutes = current_app.config["EMERGENCY_ACCESS_MINUTES"]
-            grant = emergency.open_access(db, current_user, patient, form.reason.data, minutes)
-            name_subject("emergency_access", grant.id, patient.id)
-            db.commit()
-            flash(f"Emergency access is open for {minutes} minutes, read only. The primary "
-                  "therapist will see that you opened this record and why.", "info")
-            return redirect(url_for("patients.show", patient_id=patient.id))
-        form.password.errors.append("This is not your current password.")
-        status = 401  # Counted by the shared re-authentication rate limit.
+        if not passwords.verify_password(current_user.password_hash, form.password.data):
+            form.password.errors.append("This is not your current password.")
+            status = 401  # Counted by the shared re-authentication rate limit, and audited.
+        else:
+            found = emergency.find_patient(db, form.patient.data)
+            if isinstance(found, Patient):
+                return _open(db, found, form.reason.data)
+            form.patient.errors.append(
+                "More than one active patient has this name: use the record number."
+                if found else "No active patient has this record number or full name.")
     return render_template("care_team/emergency.html", form=form, now=utcnow(),
                            grants=emergency.grants_by(db, current_user)), status
+
+
+def _open(db, patient: Patient, reason: str):
+    minutes = current_app.config["EMERGENCY_ACCESS_MINUTES"]
+    grant = emergency.open_access(db, current_user, patient, reason, minutes)
+    name_subject("emergency_access", grant.id, patient.id)
+    db.commit()
+    flash(f"Emergency access is open for {minutes} minutes, read only. The primary therapist "
+          "will see that you opened this record and why.", "info")
+    return redirect(url_for("patients.show", patient_id=patient.id))
 
 
 @bp.route("/admin/emergency-access/<id:grant_id>/end", methods=["POST"])
 def end_emergency_access(grant_id: int):
     require_admin()
     db = get_db()
-    if emergency.end_access(db, current_user, grant_id):
+    grant = emergency.end_access(db, current_user, grant_id)
+    if grant is not None:
+        name_subject("emergency_access", grant.id, grant.patient_id)
         db.commit()
         flash("Emergency access ended.", "success")
     return redirect(url_for("care_team.emergency_access"))

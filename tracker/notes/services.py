@@ -140,11 +140,14 @@ def _save_private_note(db: Session, session: TherapySession, user: User, body: s
     note.body = body
 
 
-def sign_problems(db: Session, session: TherapySession, carry: Carry) -> list[str]:
-    """What stands between this draft and signing (empty when it may be signed)."""
+def sign_problems(db: Session, user: User, session: TherapySession, carry: Carry) -> list[str]:
+    """What stands between this draft and the user signing it (empty when they may). Only
+    the signer's own unsaved copies count: a colleague's are theirs alone to see, and must
+    not lock the session for everyone (they stay, for that colleague, until signed)."""
     problems = []
     unsaved = db.scalar(select(func.count()).select_from(SessionDraft)
-                        .where(SessionDraft.session_id == session.id))
+                        .where(SessionDraft.session_id == session.id,
+                               SessionDraft.user_id == user.id))
     if unsaved:
         problems.append(f"{unsaved} unsaved cop{'y' if unsaved == 1 else 'ies'} of this "
                         "session (typing not yet saved, or a refused save) must be saved or "
@@ -164,7 +167,8 @@ def sign_session(db: Session, user: User, session: TherapySession, version: int,
         raise SessionLocked()
     if version != session.version:
         raise EditConflict()
-    problems = sign_problems(db, session, carry_for(db, session, theme_window=theme_window))
+    problems = sign_problems(db, user, session,
+                             carry_for(db, session, theme_window=theme_window))
     if problems:
         raise SignRefused(" ".join(problems))
     session.status = "signed"

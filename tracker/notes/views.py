@@ -52,7 +52,8 @@ def show(session_id: int):
 def _render_show(session, addendum_form):
     db = get_db()
     carry = _carry(session)
-    problems = [] if session.is_signed else notes.sign_problems(db, session, carry)
+    problems = [] if session.is_signed else notes.sign_problems(db, current_user, session,
+                                                                       carry)
     return render_template(
         "notes/show.html", session=session, carry=carry, problems=problems,
         note=notes.private_note(db, session, current_user),
