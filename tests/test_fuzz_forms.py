@@ -351,8 +351,8 @@ def test_new_session(app, therapist, therapist_client):
                  (date.today().isoformat(), "00:00", "9" * 5000),
                  ((date.today() + timedelta(days=366)).isoformat(), "10:00", "1")]]
     fuzz(form(fields), lambda data, outcomes: check_submission(
-        app, poster(client, path, token), data, outcomes, allowed={"therapy_sessions", "search_documents"},
-        after=pages), explicit=edges)
+        app, poster(client, path, token), data, outcomes,
+        allowed={"therapy_sessions", "search_documents"}, after=pages), explicit=edges)
 
 
 # The session page -----------------------------------------------------------------------
@@ -600,3 +600,72 @@ def test_admin_new_user(app, make_user, login_as):
     fuzz(form(fields), lambda data, outcomes: check_submission(
         app, poster(client, "/admin/users/new", token), data, outcomes, succeeded=created,
         allowed={"users"}, after=renders(client, "/admin/users")))
+
+
+def test_care_team_share(app, therapist, therapist_client, make_user):
+    patient_id = add_patient(app, therapist, "Maya Okafor")
+    colleagues = [make_user(email=f"colleague{i}@example.org", name=f"Colleague {i}")
+                  for i in range(4)]
+    path = f"/patients/{patient_id}/care-team"
+    token = csrf_token(therapist_client, path)
+    fields = {"user_id": choice_value([str(c.id) for c in colleagues]),
+              "relationship": choice_value(["co-therapist", "prescriber", "supervisor",
+                                            "other"]),
+              "role": choice_value(["read", "write"])}
+    fuzz(form(fields), lambda data, outcomes: check_submission(
+        app, poster(therapist_client, path, token), data, outcomes,
+        allowed={"care_team_members"}, after=renders(therapist_client, path, "/patients/")))
+
+
+def test_break_glass(app, make_user, login_as, therapist):
+    add_patient(app, therapist, "Maya Okafor", record_number="MRN-1")
+    add_patient(app, therapist, "Dan Reyes", record_number="MRN-2")
+    admin = make_user(email="admin@example.org", name="Practice Admin", is_admin=True)
+    client = login_as(admin)
+    path = "/admin/emergency-access"
+    token = csrf_token(client, path)
+    fields = {"patient": Value(st.sampled_from(["MRN-1", "MRN-2", "maya okafor", "DAN REYES"]),
+                               st.one_of(free_text(40), long_text(120),
+                                         st.sampled_from(["MRN", "Maya", "%", "_"]))),
+              "reason": text_value(2000, required=True),
+              "password": Value(st.just(TEST_PASSWORD),
+                                st.one_of(free_text(30), long_text(256)))}
+    fuzz(form(fields), lambda data, outcomes: check_submission(
+        app, poster(client, path, token), data, outcomes, allowed={"emergency_access"},
+        after=renders(client, path)))
+
+
+def test_every_form_of_the_app_is_fuzzed():
+    """A new form class must get a fuzz test here (or in test_fuzz_auth.py) to pass."""
+    import importlib
+    import pkgutil
+
+    import tracker
+    from tracker.forms import BaseForm
+
+    for module in pkgutil.walk_packages(tracker.__path__, "tracker."):
+        if module.name.endswith(".forms"):
+            importlib.import_module(module.name)
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    fuzzed = {
+        "PatientForm": test_patient_new_and_edit, "CourseForm": test_course_new_and_edit,
+        "NewSessionForm": test_new_session, "SessionForm": test_session_page,
+        "SignForm": test_session_page, "AddendumForm": test_follow_up_and_addendum,
+        "FollowUpForm": test_follow_up_and_addendum, "NewUserForm": test_admin_new_user,
+        "ShareForm": test_care_team_share, "EmergencyAccessForm": test_break_glass,
+        "QuestionnaireForm": test_questionnaire,
+        # In test_fuzz_auth.py: sign-in, the code step, enrolment, re-authentication and the
+        # password form (also fuzzed here: test_change_password).
+        "LoginForm": "test_fuzz_auth", "CodeForm": "test_fuzz_auth",
+        "ConfirmTwoFactorForm": "test_fuzz_auth", "ReauthenticateForm": "test_fuzz_auth",
+        "ChangePasswordForm": test_change_password,
+        # Forms without input: a button and its CSRF token.
+        "StartTwoFactorForm": None, "PracticeSettingsForm": None,
+    }
+    names = {cls.__name__ for cls in subclasses(BaseForm)}
+    assert names - set(fuzzed) == set(), "fuzz these forms too"
