@@ -275,3 +275,13 @@ def test_the_migration_indexes_sessions_written_before_it(app_config, scratch_ur
     finally:
         dispose(application)
         engine.dispose()
+
+
+def test_search_reindex_rebuilds_a_lost_index(app, runner, therapist_client, practice):
+    with app.extensions["tracker.engine"].begin() as connection:
+        connection.execute(SearchDocument.__table__.delete())
+    assert hits(therapist_client, "river") == []
+    result = runner.invoke(args=["search-reindex"])
+    assert result.exit_code == 0, result.output
+    assert "1 sessions" in result.output
+    assert hits(therapist_client, "river") == [str(practice["session"])]

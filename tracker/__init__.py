@@ -74,6 +74,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     audit_hooks.init_app(app)
     search_index.init_sync()
+    app.cli.add_command(search_index.reindex_command)
 
     from tracker import cli
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+import click
+from flask.cli import with_appcontext
 from sqlalchemy import Connection, delete, event, insert, select
 from sqlalchemy.orm import Session
 
@@ -131,3 +133,14 @@ def init_sync() -> None:
                            ("after_soft_rollback", _after_soft_rollback)):
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)
+
+
+@click.command("search-reindex")
+@with_appcontext
+def reindex_command() -> None:
+    """Rebuild the search documents of every session (after copying rows by other means)."""
+    from tracker.db import get_engine
+
+    with get_engine().begin() as connection:
+        count = rebuild(connection)
+    click.echo(f"Search index rebuilt: {count} sessions.")

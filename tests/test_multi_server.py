@@ -1,0 +1,166 @@
+"""Several app servers, one PostgreSQL and one Redis: nothing lives in a process.
+
+Two gunicorn servers (deploy/gunicorn.conf.py, two workers each) on two ports share a
+scratch PostgreSQL database and a Redis key prefix. A login made on one is valid on the
+other, a logout on one ends it on both, and the sign-in rate limit counts across both.
+Needs PostgreSQL and Redis on 127.0.0.1 (tests/conftest.py, ../shared SERVICES): skipped with
+the reason when they are not running, except on CI (CI=true), where that fails.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import subprocess
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import _postgres_database
+from tests.test_server import GUNICORN, free_port, wait_for
+from tracker import create_app, migrate
+from tracker.auth import services as accounts
+from tracker.db import get_db, make_engine
+
+CONFIG = Path(__file__).resolve().parents[1] / "deploy" / "gunicorn.conf.py"
+PG_SERVER = os.environ.get("TRACKER_TEST_DATABASE_URL",
+                           "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS = "redis://127.0.0.1:6379/0"
+PASSWORD = "correct horse battery staple"
+
+
+def unavailable(reason: str):
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI must run the two-server test)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def shared_services():
+    """A scratch PostgreSQL database with one account, and a Redis key prefix of its own."""
+    import redis
+
+    try:
+        url, drop = _postgres_database(PG_SERVER)
+    except Exception as error:  # noqa: BLE001 (any connection failure means "not here")
+        unavailable(f"PostgreSQL is not reachable at {PG_SERVER}: {type(error).__name__}")
+    client = redis.Redis.from_url(REDIS)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        drop()
+        unavailable(f"Redis is not reachable at {REDIS}: {type(error).__name__}")
+    prefix = f"tracker-test-{uuid.uuid4().hex}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "x" * 40,
+                      "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8192})
+    with app.app_context():
+        accounts.create_user(get_db(), email="rivera@example.org", name="Dr Rivera",
+                             password=PASSWORD)
+        get_db().commit()
+    app.extensions["tracker.engine"].dispose()
+    yield url, prefix
+    for key in client.scan_iter(f"*{prefix}*"):
+        client.delete(key)
+    drop()
+
+
+@pytest.fixture
+def two_servers(shared_services, tmp_path):
+    url, prefix = shared_services
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "FLASK_"))}
+    env.update(
+        TRACKER_INSTANCE_PATH=str(tmp_path),
+        TRACKER_DATABASE_URL=url,
+        TRACKER_SECRET_KEY="two-servers-secret-0123456789abcdef0123",
+        TRACKER_ENCRYPTION_KEYS='{"t": "EulqDXXqXqvkJEWoeoMCBZiww8NDEO8GpGdwjrf8Kfw="}',
+        TRACKER_ENCRYPTION_KEY_ID='"t"',
+        TRACKER_AUDIT_KEY='"two-servers-audit-key-0123456789abcdef"',
+        TRACKER_RATELIMIT_STORAGE_URI=f'"{REDIS}"',
+        TRACKER_RATELIMIT_KEY_PREFIX=f'"{prefix}"',
+        TRACKER_LOGIN_LIMIT_PER_ACCOUNT='"5 per minute"',
+        TRACKER_SESSION_COOKIE_SECURE="false",  # Plain http on the loopback.
+        GUNICORN_WORKERS="2",
+    )
+    servers, processes = [], []
+    try:
+        for _ in range(2):
+            port = free_port()
+            process = subprocess.Popen(
+                [str(GUNICORN), "-c", str(CONFIG)],
+                env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            processes.append(process)
+            wait_for(f"http://127.0.0.1:{port}/healthz", process)
+            servers.append(f"http://127.0.0.1:{port}")
+        yield servers
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class Browser:
+    """One cookie jar for every server (cookies do not depend on the port), no redirects."""
+
+    def __init__(self):
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect())
+
+    def request(self, url: str, data: dict | None = None) -> tuple[int, str, str]:
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        try:
+            response = self.opener.open(url, data=body, timeout=10)
+        except urllib.error.HTTPError as error:
+            response = error
+        with response:
+            return (response.status, response.headers.get("Location", ""),
+                    response.read().decode())
+
+    def token(self, url: str) -> str:
+        return re.search(r'name="csrf_token"[^>]*value="([^"]+)"',
+                         self.request(url)[2]).group(1)
+
+    def sign_in(self, server: str, password: str = PASSWORD) -> int:
+        token = self.token(f"{server}/login")
+        return self.request(f"{server}/login", {"csrf_token": token, "password": password,
+                                                "email": "rivera@example.org"})[0]
+
+
+def test_a_login_on_one_server_holds_on_the_other_and_a_logout_ends_it_on_both(two_servers):
+    one, two = two_servers
+    browser = Browser()
+    assert browser.sign_in(one) == 302
+    status, location, page = browser.request(f"{two}/patients/")
+    assert status == 200 and "Your patients" in page, (status, location)
+    token = browser.token(f"{two}/patients/")
+    status, location, _ = browser.request(f"{two}/logout", {"csrf_token": token})
+    assert status == 302 and location.startswith("/login")
+    for server in (one, two):
+        status, location, _ = browser.request(f"{server}/patients/")
+        assert status == 302 and location.startswith("/login"), server
+
+
+def test_the_sign_in_limit_counts_across_servers(two_servers):
+    one, two = two_servers
+    browser = Browser()
+    # Five refusals split over both servers use up "5 per minute" for the account...
+    answers = [browser.sign_in(server, "wrong password") for server in (one, two, one, two, one)]
+    assert answers == [401] * 5
+    # ...so the next attempt is refused on either, even with the right password. With a
+    # counter per process this would be the second or third attempt on each server.
+    assert browser.sign_in(two) == 429
+    assert browser.sign_in(one) == 429
