@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-pg lint init clean bench
+.PHONY: run test test-pg lint init clean bench bench-progress
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -37,6 +37,14 @@ test-pg: $(STAMP)
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache
 
-# Measured, not guessed: page rendering times at practice size (not part of make test).
+# Measured, not guessed (not part of make test): the practice-network benchmark, served by
+# gunicorn and loaded with hey (Debian's package; installed here when missing and possible).
+# TRACKER_BENCH_DATABASE_URL=postgresql+psycopg://... adds the PostgreSQL run.
 bench: $(STAMP)
+	@command -v hey >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& apt-get install -y hey >/dev/null; } || { echo "make bench needs hey: apt-get install hey"; exit 1; }
+	$(BIN)/python bench/network_bench.py
+
+# Rendering time of the progress page, the brief and the print view in-process.
+bench-progress: $(STAMP)
 	$(BIN)/python bench/progress_bench.py --sessions 100

@@ -22,8 +22,8 @@ timeout = 30
 graceful_timeout = 30
 keepalive = 5
 # Recycle workers now and then (jitter keeps them from restarting together).
-max_requests = 5000
-max_requests_jitter = 500
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))
+max_requests_jitter = max_requests // 10
 # Refuse oversized request lines and headers early (the app limits bodies to 1 MiB).
 limit_request_line = 4094
 limit_request_fields = 100

@@ -157,3 +157,7 @@ def _register_blueprints(app: Flask) -> None:
                       health_bp):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", "home", lambda: redirect(url_for("patients.index")))
+    if app.config["BENCH_HELLO_ROUTE"]:
+        # `make bench` only: the ceiling a page is compared with, through the same app,
+        # sign-in check and headers, doing nothing else.
+        app.add_url_rule("/bench/hello", "bench_hello", lambda: "hello")

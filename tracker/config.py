@@ -73,6 +73,9 @@ class Defaults:
     # hypothesis (clinics quote hours to weeks), shown as such.
     INTEGRATION_WINDOW_DAYS = 7
 
+    # `make bench` turns this on: a /bench/hello route, the throughput ceiling.
+    BENCH_HELLO_ROUTE = False
+
     # Care teams: how long an administrator's break-glass opening of a record lasts.
     EMERGENCY_ACCESS_MINUTES = 60
 

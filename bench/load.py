@@ -1,0 +1,149 @@
+"""Serving the app with gunicorn and loading it with hey (Debian's `hey` package)."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
+
+
+@dataclass
+class Load:
+    """What one hey run measured."""
+
+    requests: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    statuses: dict[int, int]
+
+
+def hey_path() -> str:
+    path = shutil.which("hey")
+    if path is None:
+        raise SystemExit("make bench drives the load with hey: apt-get install hey")
+    return path
+
+
+def hey(url: str, cookie: str, *, seconds: float = 0, requests: int = 0, workers: int = 8,
+        rate: float = 0, method: str = "GET", body: str | None = None) -> Load:
+    """Run hey against url with the session cookie; -q is per worker, as hey counts it."""
+    command = [hey_path(), "-c", str(workers), "-H", f"Cookie: {cookie}",
+               "-disable-compression"]
+    command += ["-z", f"{seconds}s"] if seconds else ["-n", str(requests)]
+    if rate:
+        command += ["-q", f"{max(rate / workers, 0.1):.2f}"]
+    if method != "GET":
+        command += ["-m", method, "-T", "application/x-www-form-urlencoded", "-d", body or ""]
+    output = subprocess.run([*command, url], capture_output=True, text=True,  # noqa: S603
+                            check=True).stdout
+    return _parse(output)
+
+
+def _parse(output: str) -> Load:
+    def seconds_at(percent: int) -> float:
+        match = re.search(rf"{percent}%+ in ([\d.]+) secs", output)
+        return round(float(match.group(1)) * 1000, 2) if match else float("nan")
+
+    statuses = {int(code): int(count) for code, count in
+                re.findall(r"\[(\d{3})\]\s+(\d+) responses", output)}
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    return Load(sum(statuses.values()), round(rps, 1), seconds_at(50), seconds_at(99),
+                statuses)
+
+
+class Server:
+    """gunicorn with the documented configuration, on its own port."""
+
+    def __init__(self, database_url: str, instance: Path, port: int, workers: int):
+        self.url = f"http://127.0.0.1:{port}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "FLASK_"))}
+        env.update(
+            TRACKER_INSTANCE_PATH=str(instance), TRACKER_DATABASE_URL=database_url,
+            TRACKER_SECRET_KEY="bench-secret-0123456789abcdef0123456789",
+            TRACKER_ENCRYPTION_KEYS='{"b": "EulqDXXqXqvkJEWoeoMCBZiww8NDEO8GpGdwjrf8Kfw="}',
+            TRACKER_ENCRYPTION_KEY_ID='"b"', TRACKER_AUDIT_KEY='"bench-audit-key-0123456789"',
+            TRACKER_SESSION_COOKIE_SECURE="false", TRACKER_BENCH_HELLO_ROUTE="true",
+            TRACKER_LOGIN_LIMIT_PER_ACCOUNT='"1000 per minute"',
+            GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS=str(workers),
+            GUNICORN_MAX_REQUESTS="0")  # No recycling: worker memory is measured.
+        self.process = subprocess.Popen([str(GUNICORN), "-c", str(CONFIG)], env=env,  # noqa: S603
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{self.url}/healthz", timeout=2)  # noqa: S310
+                break
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise SystemExit("gunicorn did not start") from None
+                time.sleep(0.3)
+
+    def worker_rss_mib(self) -> list[float]:
+        """Resident memory of each worker (the master's children), from /proc."""
+        sizes = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                status = (entry / "status").read_text()
+            except OSError:
+                continue
+            ppid = re.search(r"PPid:\s+(\d+)", status)
+            rss = re.search(r"VmRSS:\s+(\d+) kB", status)
+            if ppid and rss and int(ppid.group(1)) == self.process.pid:
+                sizes.append(round(int(rss.group(1)) / 1024, 1))
+        return sorted(sizes)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class Browser:
+    """A signed-in client for what hey cannot do: sign in, and save sessions in turn."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar),
+                                                  _NoRedirect())
+
+    def request(self, path: str, data=None) -> tuple[int, str]:
+        body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
+        try:
+            response = self.opener.open(self.base + path, data=body, timeout=30)
+        except urllib.error.HTTPError as error:
+            response = error
+        with response:
+            return response.status, response.read().decode()
+
+    def sign_in(self, email: str, password: str) -> None:
+        page = self.request("/login")[1]
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        status, _ = self.request("/login", {"csrf_token": token, "email": email,
+                                            "password": password})
+        if status != 302:
+            raise SystemExit(f"bench sign-in failed: {status}")
+
+    @property
+    def cookie(self) -> str:
+        return "; ".join(f"{c.name}={c.value}" for c in self.jar)
