@@ -479,3 +479,18 @@ def test_small_multiple_is_compact_with_a_0_to_100_scale():
     old_dots = circles(data_series(root)[0])
     assert num(old_dots[0], "cy") == pytest.approx(bottom - 0.9 * (bottom - top), abs=0.01)
     assert right <= 320 and bottom <= 140
+
+
+def test_a_long_series_is_a_line_with_its_last_point_marked():
+    from tracker.progress.charts import MAX_MARKED_POINTS
+
+    many = [Point(day(i), i % 90) for i in range(MAX_MARKED_POINTS + 1)]
+    (group,) = data_series(render(series=[Series("Score", many, "score")],
+                                  end=day(MAX_MARKED_POINTS)))
+    assert len(circles(group)) == 1
+    assert [len(line.get("points").split()) for line in polylines(group)] == [
+        MAX_MARKED_POINTS + 1]
+    few = many[:MAX_MARKED_POINTS]
+    (group,) = data_series(render(series=[Series("Score", few, "score")],
+                                  end=day(MAX_MARKED_POINTS)))
+    assert len(circles(group)) == MAX_MARKED_POINTS

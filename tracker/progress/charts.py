@@ -19,6 +19,8 @@ from markupsafe import Markup, escape
 SVG_NS = "http://www.w3.org/2000/svg"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+# A series with more points than this is drawn as a line without a circle per point.
+MAX_MARKED_POINTS = 60
 # Band hatching by severity order (lowest band first): (tile size, cross-hatched).
 _HATCHES: tuple[tuple[int, bool] | None, ...] = (None, (8, False), (5, False), (7, True), (4, True))
 
@@ -461,16 +463,22 @@ def _thresholds(frame: _Frame, thresholds: list[Threshold], font: int) -> Markup
 
 
 def _series(frame: _Frame, series: Series, compact: bool) -> Markup:
-    """One polyline per unbroken run of two or more points, and a circle per point."""
+    """One polyline per unbroken run of two or more points, and a circle per point (with its
+    value as a tooltip). Past MAX_MARKED_POINTS the circles would touch and only blur the
+    line, so the line stands alone but for its last point; the page's table has every value."""
     runs: list[list[tuple[float, float]]] = [[]]
     circles = []
-    for point in sorted(series.points, key=lambda p: p.when):
+    points = sorted(series.points, key=lambda p: p.when)
+    marked = points if len(points) <= MAX_MARKED_POINTS else points[-1:]
+    for point in points:
         value = _value(point.value)
         if value is None:
             runs.append([])
             continue
         x, y = frame.x(point.when), frame.y(value)
         runs[-1].append((x, y))
+        if point not in marked:
+            continue
         tip = f"{series.name}: {_num(value)} on {short_date(point.when, with_year=True)}"
         circles.append(
             _tag(
