@@ -79,9 +79,10 @@ class Progress:
 
 
 def gather(db: Session, patient: Patient, *, course_id: int | None, now: datetime,
-           window_days: int) -> Progress:
+           window_days: int, threads: bool = True) -> Progress:
     """now: sessions documented ahead of time (a dosing note opened early) are shown in the
-    timeline but do not count as done."""
+    timeline but do not count as done. threads=False leaves out the session-by-session
+    history of beliefs, strategies and themes (the brief shows their last values only)."""
     today = now.date()
     courses = list_courses(db, patient)  # newest first, with sessions and addenda
     course = next((c for c in courses if c.id == course_id), courses[0] if courses else None)
@@ -101,9 +102,11 @@ def gather(db: Session, patient: Patient, *, course_id: int | None, now: datetim
         measures={code: by_instrument[code] for code in INSTRUMENT_ORDER
                   if by_instrument.get(code)},
         open_flags=measures.open_safety_flags(responses),
-        beliefs=_rows(db, Belief, BeliefRating, BeliefRating.belief_id, patient, session_ids),
-        strategies=_strategy_rows(db, patient, session_ids),
-        themes=_rows(db, Theme, ThemeMention, ThemeMention.theme_id, patient, session_ids),
+        beliefs=_rows(db, Belief, BeliefRating, BeliefRating.belief_id, patient, session_ids)
+        if threads else [],
+        strategies=_strategy_rows(db, patient, session_ids) if threads else [],
+        themes=_rows(db, Theme, ThemeMention, ThemeMention.theme_id, patient, session_ids)
+        if threads else [],
     )
 
 
@@ -154,7 +157,8 @@ class Brief:
 def brief(db: Session, patient: Patient, *, now: datetime, window_days: int) -> Brief:
     from tracker.threads.carry import carry_for
 
-    progress = gather(db, patient, course_id=None, now=now, window_days=window_days)
+    progress = gather(db, patient, course_id=None, now=now, window_days=window_days,
+                      threads=False)
     everything = sorted((s for c in progress.courses for s in c.sessions),
                         key=lambda s: (s.starts_at, s.id))
     past = [s for s in everything if s.starts_at <= now]
