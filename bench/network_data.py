@@ -213,6 +213,7 @@ def generate(db: Session, *, scale: float = 1.0, seed: int = 20261124,
                 network.signed_session = session_ids[-2]
     flush_all()
     network.counts["searchable_notes"] = notes
+    network.counts["big_patient_sessions"] = big_sessions
     if db.get_bind().dialect.name == "postgresql":
         for model in rows:  # Explicit ids: move each sequence past them.
             table = model.__tablename__
