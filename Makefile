@@ -5,8 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 STAMP := $(VENV)/.installed
+# Install a Debian package when running as root with apt-get (for make bench and make e2e).
+APT_INSTALL = { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	{ apt-get install -y $(1) >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y $(1) >/dev/null; }; }; }
 
-.PHONY: run test test-pg lint init clean bench bench-progress
+.PHONY: run test test-pg lint init clean bench bench-progress e2e
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -41,10 +44,31 @@ clean:
 # gunicorn and loaded with hey (Debian's package; installed here when missing and possible).
 # TRACKER_BENCH_DATABASE_URL=postgresql+psycopg://... adds the PostgreSQL run.
 bench: $(STAMP)
-	@command -v hey >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
-		&& apt-get install -y hey >/dev/null; } || { echo "make bench needs hey: apt-get install hey"; exit 1; }
+	@command -v hey >/dev/null 2>&1 || $(call APT_INSTALL,hey) \
+		|| { echo "make bench needs hey: apt-get install hey"; exit 1; }
 	$(BIN)/python bench/network_bench.py
 
 # Rendering time of the progress page, the brief and the print view in-process.
 bench-progress: $(STAMP)
 	$(BIN)/python bench/progress_bench.py --sessions 100
+
+# Browser tests: Playwright in Debian's Chromium, axe-core and the Nu Html Checker (npm, run
+# with the machine's Java). Chromium and Java are installed with apt-get when missing and
+# possible; screenshots and the pages checked go to tests/e2e/artifacts.
+E2E_STAMP := $(VENV)/.e2e-installed
+E2E_NODE := tests/e2e/node_modules/.installed
+
+$(E2E_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev,e2e]'
+	touch $(E2E_STAMP)
+
+$(E2E_NODE): tests/e2e/package.json tests/e2e/package-lock.json
+	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
+	touch $(E2E_NODE)
+
+e2e: $(E2E_STAMP) $(E2E_NODE)
+	@command -v chromium >/dev/null 2>&1 || $(call APT_INSTALL,chromium) \
+		|| { echo "make e2e needs Debian's chromium: apt-get install chromium"; exit 1; }
+	@command -v java >/dev/null 2>&1 || $(call APT_INSTALL,default-jre-headless) \
+		|| { echo "make e2e needs Java for the HTML checker: apt-get install default-jre-headless"; exit 1; }
+	$(BIN)/python -m pytest -q -m e2e tests/e2e

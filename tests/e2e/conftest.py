@@ -1,0 +1,128 @@
+"""Browser tests (make e2e): the app served by gunicorn on a free port against a fresh
+database, driven by Playwright in Debian's Chromium (/usr/bin/chromium), with axe-core and
+the Nu Html Checker from tests/e2e/node_modules (npm install there; make e2e does it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pyotp
+import pytest
+
+from tests.test_server import GUNICORN, free_port, wait_for
+from tracker import create_app, migrate
+from tracker.auth import services as accounts
+from tracker.db import get_db, utcnow
+
+HERE = Path(__file__).resolve().parent
+ARTIFACTS = HERE / "artifacts"
+AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
+AXE_SOURCE = AXE.read_text() if AXE.exists() else ""
+VNU = HERE / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update"]
+EMAIL, PASSWORD = "rivera@e2e.kap", "a long e2e passphrase"
+SECRETS = {
+    "TRACKER_SECRET_KEY": "e2e-secret-0123456789abcdef0123456789ab",
+    "TRACKER_ENCRYPTION_KEYS": '{"e": "EulqDXXqXqvkJEWoeoMCBZiww8NDEO8GpGdwjrf8Kfw="}',
+    "TRACKER_ENCRYPTION_KEY_ID": '"e"',
+    "TRACKER_AUDIT_KEY": '"e2e-audit-key-0123456789abcdef"',
+}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    ARTIFACTS.mkdir(parents=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """gunicorn on a fresh SQLite database with one therapist who has two-factor login.
+    Yields (base URL, the therapist's TOTP secret)."""
+    for needed in (CHROMIUM, AXE, VNU):
+        if not Path(needed).exists():
+            pytest.fail(f"{needed} is missing: run make e2e, which installs it")
+    folder = tmp_path_factory.mktemp("e2e")
+    url = f"sqlite:///{folder / 'e2e.sqlite3'}"
+    app = create_app({"TESTING": True, "SECRET_KEY": "x" * 40, "DATABASE_URL": url,
+                      "ENCRYPTION_KEYS": json.loads(SECRETS["TRACKER_ENCRYPTION_KEYS"]),
+                      "ENCRYPTION_KEY_ID": "e"})
+    migrate.upgrade(app.extensions["tracker.engine"])
+    secret = pyotp.random_base32()
+    with app.app_context():
+        user = accounts.create_user(get_db(), email=EMAIL, name="Dr. Ana Rivera",
+                                    password=PASSWORD)
+        user.totp_secret, user.two_factor_enabled_at = secret, utcnow()
+        get_db().commit()
+    app.extensions["tracker.engine"].dispose()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "FLASK_"))}
+    env.update(SECRETS, TRACKER_INSTANCE_PATH=str(folder), TRACKER_DATABASE_URL=url,
+               TRACKER_SESSION_COOKIE_SECURE="false", TRACKER_SESSION_IDLE_MINUTES="1")
+    process = subprocess.Popen(
+        [str(GUNICORN), "--workers", "2", "--bind", f"127.0.0.1:{port}", "tracker:create_app()"],
+        env=env, stdout=subprocess.DEVNULL, stderr=open(folder / "server.log", "w"), text=True)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        yield f"http://127.0.0.1:{port}", secret
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        shutil.copy(folder / "server.log", ARTIFACTS / "server.log")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Checks:
+    """What every page of the journey goes through: axe-core in the page, and its HTML kept
+    for the Nu Html Checker (run once over all of them at the end)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.pages: dict[str, str] = {}
+
+    def page(self, page, name: str, html: str | None = None) -> None:
+        # Evaluated through the DevTools protocol: the page's own CSP (no inline scripts)
+        # stays on, as users have it.
+        if not page.evaluate("typeof axe !== 'undefined'"):
+            page.evaluate(AXE_SOURCE)
+        result = page.evaluate("""async () => {
+            const r = await axe.run(document, {resultTypes: ["violations"]});
+            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                            nodes: v.nodes.map(n => n.target.join(" "))}));
+        }""")
+        serious = [v for v in result if v["impact"] in ("serious", "critical")]
+        assert not serious, f"axe on {name}: {json.dumps(serious, indent=1)}"
+        self.pages[name] = html if html is not None else page.content()
+
+    def validate_html(self) -> list[dict]:
+        files = []
+        for name, html in self.pages.items():
+            path = self.folder / f"{name}.html"
+            path.write_text(html)
+            files.append(str(path))
+        run = subprocess.run(["java", "-jar", str(VNU), "--errors-only", "--format", "json",
+                              *files], capture_output=True, text=True, timeout=300)
+        # Exit status 1 means it found errors; anything else is the checker failing.
+        assert run.returncode in (0, 1), run.stderr
+        return json.loads(run.stderr or run.stdout)["messages"]
