@@ -71,16 +71,18 @@ def server(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "FLASK_"))}
     env.update(SECRETS, TRACKER_INSTANCE_PATH=str(folder), TRACKER_DATABASE_URL=url,
                TRACKER_SESSION_COOKIE_SECURE="false", TRACKER_SESSION_IDLE_MINUTES="1")
-    process = subprocess.Popen(
-        [str(GUNICORN), "--workers", "2", "--bind", f"127.0.0.1:{port}", "tracker:create_app()"],
-        env=env, stdout=subprocess.DEVNULL, stderr=open(folder / "server.log", "w"), text=True)
-    try:
-        wait_for(f"http://127.0.0.1:{port}/healthz", process)
-        yield f"http://127.0.0.1:{port}", secret
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        shutil.copy(folder / "server.log", ARTIFACTS / "server.log")
+    with open(folder / "server.log", "w") as log:
+        process = subprocess.Popen(
+            [str(GUNICORN), "--workers", "2", "--bind", f"127.0.0.1:{port}",
+             "tracker:create_app()"], env=env, stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            wait_for(f"http://127.0.0.1:{port}/healthz", process)
+            yield f"http://127.0.0.1:{port}", secret
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    ARTIFACTS.mkdir(exist_ok=True)
+    shutil.copy(folder / "server.log", ARTIFACTS / "server.log")
 
 
 @pytest.fixture(scope="session")
