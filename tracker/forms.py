@@ -7,7 +7,7 @@ import re
 from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.form import SUBMIT_METHODS, _Auto
-from wtforms import FieldList, Form, PasswordField, StringField
+from wtforms import FieldList, Form, PasswordField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 
 # C0 and C1 control characters other than tab, newline and carriage return (PostgreSQL
@@ -31,6 +31,11 @@ class CleaningMeta:
         if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
             filters = (clean_text, *unbound_field.kwargs.get("filters", ()))
             return unbound_field.bind(form=form, filters=filters, **options)
+        if issubclass(field_class, SelectField) and not issubclass(field_class, RadioField):
+            # HTML allows `required` on a select only when its first option is an empty
+            # placeholder; ours start with a real choice, so the server alone checks them.
+            render_kw = {**(unbound_field.kwargs.get("render_kw") or {}), "required": False}
+            return unbound_field.bind(form=form, render_kw=render_kw, **options)
         return unbound_field.bind(form=form, **options)
 
 

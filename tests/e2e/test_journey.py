@@ -64,6 +64,45 @@ def start_session(page, kind: str, day: date) -> None:
     page.wait_for_url(re.compile(r"/sessions/\d+/edit$"))
 
 
+def focus_text(page) -> str:
+    return page.evaluate("() => (document.activeElement.labels?.[0]?.textContent || "
+                         "document.activeElement.textContent || '').trim()")
+
+
+def decide_with_the_keyboard(page, wanted: dict[str, str], limit: int = 600) -> None:
+    """Tab through the page from the summary, pressing Space on each wanted decision (a
+    radio button labelled with a key, inside the fieldsets naming the item), until the
+    "Save and review for signing" button has the focus."""
+    page.get_by_label("Summary (progress note)").focus()
+    done = set()
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focus = page.evaluate("""() => {
+            const el = document.activeElement;
+            const legends = [];
+            for (let f = el.closest("fieldset"); f; f = f.parentElement?.closest("fieldset"))
+                legends.push(f.querySelector("legend")?.textContent || "");
+            const text = el.type === "submit" ? el.value
+                : (el.labels?.[0]?.textContent || el.textContent || "");
+            return {type: el.type || "", text: text.trim(), legend: legends.join(" ")};
+        }""")
+        text = focus["text"]
+        label = next((label for label, item in wanted.items() if item in focus["legend"]),
+                     None)
+        if focus["type"] == "radio" and label is not None and label not in done:
+            # Tab enters a radio group once; the arrow keys move (and check) within it.
+            for _ in range(8):
+                if focus_text(page) == label:
+                    break
+                page.keyboard.press("ArrowDown")
+            page.keyboard.press("Space")
+            done.add(focus_text(page))
+        if (focus["type"] == "submit" and text == "Save and review for signing"
+                and done == set(wanted)):
+            return
+    raise AssertionError(f"Save was not reached by Tab; decided {done}; last {focus}")
+
+
 def test_a_therapists_journey(journey):
     page, secret, checks = journey
     sign_in(page, secret, checks)
@@ -106,19 +145,53 @@ def test_a_therapists_journey(journey):
     page.get_by_role("button", name="Sign and lock").click()
     page.get_by_text("Signed and locked").wait_for()
 
-    # Integration: what came up before comes back and gets a decision.
+    # Dosing, with vitals at the three timepoints; the carried items are not discussed.
+    page.goto(patient_url)
+    start_session(page, "Dosing", start + timedelta(days=3))
+    page.get_by_label("Summary (progress note)").fill("First dosing session, 0.5 mg/kg IM.")
+    page.get_by_label("Dose (mg)", exact=True).fill("32")
+    page.get_by_label("Dose given at").fill("10:15")
+    for timepoint, values in (("Baseline (before dosing)", ("124", "78", "72", "98")),
+                              ("About 40 minutes", ("142", "88", "80", "97")),
+                              ("At discharge", ("126", "80", "74", "98"))):
+        for measure, value in zip(("Systolic (mmHg)", "Diastolic (mmHg)",
+                                   "Heart rate (beats per minute)", "SpO2 (%)"), values,
+                                  strict=True):
+            page.get_by_label(f"{timepoint}: {measure}").fill(value)
+    for label in page.get_by_label("Not discussed").all():
+        label.check()
+    check(page, checks, "session-dosing")
+    page.get_by_role("button", name="Save and review for signing").click()
+    page.wait_for_url(re.compile(r"/sessions/\d+$"))
+    page.get_by_text("142/88").first.wait_for()
+    page.get_by_role("button", name="Sign and lock").click()
+    page.get_by_text("Signed and locked").wait_for()
+
+    # Questionnaires: a PHQ-9 and a GAD-7, every item answered.
+    for name, answer in (("PHQ-9", "Several days"), ("GAD-7", "Several days")):
+        page.goto(patient_url)
+        page.get_by_role("link", name="Progress").first.click()
+        page.get_by_role("link", name=name, exact=True).click()
+        for group in page.get_by_role("group").all():
+            option = group.get_by_label(answer, exact=True)
+            if option.count():
+                option.check()
+        check(page, checks, f"questionnaire-{name.lower()}")
+        page.get_by_role("button", name="Save and score").click()
+        page.wait_for_url(re.compile(r"/measures/\d+$"))
+        page.get_by_text("Total").first.wait_for()
+
+    # Integration, with the keyboard alone: what came up before comes back for a decision.
     page.goto(patient_url)
     start_session(page, "Integration", start + timedelta(days=7))
     for name in ("The ocean", "I must hold everything together", "A 10-minute walk after lunch"):
         page.get_by_text(name).first.wait_for()
     check(page, checks, "session-integration", shots=True)
     page.get_by_label("Summary (progress note)").fill("Integration: the ocean felt calmer.")
-    page.get_by_role("group", name=re.compile("A 10-minute walk")).get_by_label(
-        "Continue").check()
-    page.get_by_role("group", name=re.compile("hold everything together")).get_by_label(
-        "Strengthening").check()
-    page.get_by_role("group", name=re.compile("The ocean")).get_by_label("Came up").first.check()
-    page.get_by_role("button", name="Save and review for signing").click()
+    decide_with_the_keyboard(page, {"Continue": "A 10-minute walk",
+                                    "Strengthening": "hold everything together",
+                                    "Came up": "The ocean"})
+    page.keyboard.press("Enter")  # On "Save and review for signing", reached by Tab.
     page.wait_for_url(re.compile(r"/sessions/\d+$"))
     page.get_by_role("button", name="Sign and lock").click()
     page.get_by_text("Signed and locked").wait_for()
