@@ -53,7 +53,7 @@ def sign_in(page, secret: str, checks: Checks | None = None) -> None:
     if checks:
         check(page, checks, "login-code")
     page.get_by_role("button", name="Continue").click()
-    page.wait_for_url(re.compile(r"/patients/$"))
+    page.wait_for_url(re.compile(r"/patients/|/sessions/"))
 
 
 def start_session(page, kind: str, day: date) -> None:
@@ -225,3 +225,31 @@ def test_a_therapists_journey(journey):
     errors = [m for m in messages if m.get("type") == "error"]
     assert not errors, "\n".join(f"{m.get('url', '').rsplit('/', 1)[-1]}: {m['message']}"
                                  for m in errors)
+
+
+def test_nothing_typed_is_lost_to_an_idle_sign_out(journey):
+    """The server's idle limit is one minute here (conftest). A note typed and then left
+    alone outlives the sign-out: after signing in again it is back on the page."""
+    page, secret, checks = journey
+    sign_in(page, secret)
+    page.get_by_role("link", name="New patient").first.click()
+    page.get_by_label("Name", exact=True).fill("Daniel Reyes")
+    page.get_by_role("button", name="Save patient").click()
+    page.get_by_role("link", name="New course").click()
+    page.get_by_label("Title").fill("Course")
+    page.get_by_label("Start date").fill(date.today().isoformat())
+    page.get_by_label("Planned dosing sessions").fill("3")
+    page.get_by_role("button", name="Save course").click()
+    start_session(page, "Preparation", date.today())
+    session_url = page.url
+    note = " ".join(["He described the weight on his chest lifting as the music rose."] * 40)
+    page.get_by_label("Summary (progress note)").fill(note)
+    page.get_by_text("Draft autosaved at").wait_for(timeout=20_000)
+    # The typing counts as activity, which the page reports once within a minute; then a
+    # minute with no activity at all ends the login.
+    page.wait_for_timeout(130_000)
+    page.goto(session_url)
+    page.wait_for_url(re.compile(r"/login"))
+    sign_in(page, secret)
+    page.goto(session_url)
+    assert page.get_by_label("Summary (progress note)").input_value() == note
