@@ -180,6 +180,7 @@ def test_a_therapists_journey(journey):
         page.get_by_role("button", name="Save and score").click()
         page.wait_for_url(re.compile(r"/measures/\d+$"))
         page.get_by_text("Total").first.wait_for()
+        check(page, checks, f"score-{name.lower()}")
 
     # Integration, with the keyboard alone: what came up before comes back for a decision.
     page.goto(patient_url)
