@@ -285,3 +285,13 @@ def test_search_reindex_rebuilds_a_lost_index(app, runner, therapist_client, pra
     assert result.exit_code == 0, result.output
     assert "1 sessions" in result.output
     assert hits(therapist_client, "river") == [str(practice["session"])]
+
+
+def test_stored_text_cannot_forge_highlight_marks(app, therapist, therapist_client, practice):
+    with database(app) as db:
+        course = db_course(db, practice["patient"], "Course")
+        db_session(db, therapist.id, course, "dosing", datetime(2026, 7, 2, 9),
+                   summary="\ue001\ue001 wombat \ue000")
+        db.commit()
+    html = page(therapist_client, "wombat")
+    assert html.count("<mark>") == html.count("</mark>") == 1

@@ -30,6 +30,7 @@ from tracker.threads.models import (
 )
 
 BATCH = 500
+_NO_MARKS = str.maketrans("", "", "\ue000\ue001")
 _PENDING = "search_pending"
 
 
@@ -77,8 +78,10 @@ def reindex(connection: Connection, session_ids: Iterable[int]) -> None:
             texts = [t for t in (intention, summary) if t]
             # A text can be both first set and reviewed in one session: keep it once.
             texts += list(dict.fromkeys(parts.get(sid, [])))
+            # Without the two characters that mark matches in snippets (search/query.py).
+            body = "\n".join(texts).translate(_NO_MARKS)
             rows.append({"session_id": sid, "patient_id": patient_id, "kind": kind,
-                         "starts_at": starts_at, "body": "\n".join(texts)})
+                         "starts_at": starts_at, "body": body})
         if rows:
             connection.execute(insert(SearchDocument), rows)
 
