@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import http.cookiejar
 import os
 import re
 import shutil
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,39 +118,3 @@ class Server:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=30)
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-class Browser:
-    """A signed-in client for what hey cannot do: sign in, and save sessions in turn."""
-
-    def __init__(self, base: str):
-        self.base = base
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar),
-                                                  _NoRedirect())
-
-    def request(self, path: str, data=None) -> tuple[int, str]:
-        body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
-        try:
-            response = self.opener.open(self.base + path, data=body, timeout=30)
-        except urllib.error.HTTPError as error:
-            response = error
-        with response:
-            return response.status, response.read().decode()
-
-    def sign_in(self, email: str, password: str) -> None:
-        page = self.request("/login")[1]
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-        status, _ = self.request("/login", {"csrf_token": token, "email": email,
-                                            "password": password})
-        if status != 302:
-            raise SystemExit(f"bench sign-in failed: {status}")
-
-    @property
-    def cookie(self) -> str:
-        return "; ".join(f"{c.name}={c.value}" for c in self.jar)

@@ -34,8 +34,9 @@ from sqlalchemy import event
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.load import Browser, Server, hey  # noqa: E402
+from bench.load import Server, hey  # noqa: E402
 from bench.network_data import COMMON_WORD, PASSWORD, RARE_WORD, Network, generate  # noqa: E402
+from tests.http_browser import Browser  # noqa: E402
 from tracker import create_app, migrate  # noqa: E402
 from tracker.db import get_db  # noqa: E402
 
@@ -110,13 +111,13 @@ def save_sessions(base: str, email: str, session_ids: list[int], rounds: int) ->
 
     def work(session_id: int) -> None:
         browser = Browser(base)
-        browser.sign_in(email, PASSWORD)
+        assert browser.sign_in(email, PASSWORD) == 302
         for _ in range(rounds):
-            html = browser.request(f"/sessions/{session_id}/edit")[1]
+            html = browser.request(f"/sessions/{session_id}/edit")[2]
             form = decide_all(form_fields(html, form_id="session-form"))
             form["save"] = "1"
             started = time.perf_counter()
-            status, _ = browser.request(f"/sessions/{session_id}/edit", form)
+            status, _, _ = browser.request(f"/sessions/{session_id}/edit", form)
             timings.append((time.perf_counter() - started) * 1000)
             if status != 302:
                 failures.append(status)
@@ -141,7 +142,7 @@ def load_test(url: str, network: Network, seconds: float, workers: int) -> dict:
                         workers=workers)
         try:
             browser = Browser(server.url)
-            browser.sign_in(network.big_therapist, PASSWORD)
+            assert browser.sign_in(network.big_therapist, PASSWORD) == 302
             cookie = browser.cookie
             paths = pages(network)
             for path in paths.values():  # Every worker warm on every page.

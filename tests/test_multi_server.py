@@ -9,19 +9,15 @@ the reason when they are not running, except on CI (CI=true), where that fails.
 
 from __future__ import annotations
 
-import http.cookiejar
 import os
-import re
 import subprocess
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import _postgres_database
+from tests.http_browser import Browser
 from tests.test_server import GUNICORN, free_port, wait_for
 from tracker import create_app, migrate
 from tracker.auth import services as accounts
@@ -108,42 +104,14 @@ def two_servers(shared_services, tmp_path):
             process.wait(timeout=30)
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-class Browser:
-    """One cookie jar for every server (cookies do not depend on the port), no redirects."""
-
-    def __init__(self):
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect())
-
-    def request(self, url: str, data: dict | None = None) -> tuple[int, str, str]:
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
-        try:
-            response = self.opener.open(url, data=body, timeout=10)
-        except urllib.error.HTTPError as error:
-            response = error
-        with response:
-            return (response.status, response.headers.get("Location", ""),
-                    response.read().decode())
-
-    def token(self, url: str) -> str:
-        return re.search(r'name="csrf_token"[^>]*value="([^"]+)"',
-                         self.request(url)[2]).group(1)
-
-    def sign_in(self, server: str, password: str = PASSWORD) -> int:
-        token = self.token(f"{server}/login")
-        return self.request(f"{server}/login", {"csrf_token": token, "password": password,
-                                                "email": "rivera@example.org"})[0]
+def sign_in(browser: Browser, server: str, password: str = PASSWORD) -> int:
+    return browser.sign_in("rivera@example.org", password, server)
 
 
 def test_a_login_on_one_server_holds_on_the_other_and_a_logout_ends_it_on_both(two_servers):
     one, two = two_servers
     browser = Browser()
-    assert browser.sign_in(one) == 302
+    assert sign_in(browser, one) == 302
     status, location, page = browser.request(f"{two}/patients/")
     assert status == 200 and "Your patients" in page, (status, location)
     token = browser.token(f"{two}/patients/")
@@ -158,9 +126,9 @@ def test_the_sign_in_limit_counts_across_servers(two_servers):
     one, two = two_servers
     browser = Browser()
     # Five refusals split over both servers use up "5 per minute" for the account...
-    answers = [browser.sign_in(server, "wrong password") for server in (one, two, one, two, one)]
+    answers = [sign_in(browser, server, "wrong password") for server in (one, two, one, two, one)]
     assert answers == [401] * 5
     # ...so the next attempt is refused on either, even with the right password. With a
     # counter per process this would be the second or third attempt on each server.
-    assert browser.sign_in(two) == 429
-    assert browser.sign_in(one) == 429
+    assert sign_in(browser, two) == 429
+    assert sign_in(browser, one) == 429
