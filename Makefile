@@ -29,13 +29,14 @@ run: init
 lint: $(STAMP)
 	$(BIN)/ruff check tracker tests bench
 
+# Both cores: pytest-xdist runs the suite in one worker per CPU.
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 # The same suite against PostgreSQL (TRACKER_TEST_DATABASE_URL names the server to use).
 test-pg: $(STAMP)
 	TRACKER_TEST_DATABASE_URL=$${TRACKER_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
-		$(BIN)/python -m pytest -q
+		$(BIN)/python -m pytest -q -n auto
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

@@ -13,6 +13,7 @@ import uuid
 from contextlib import contextmanager
 
 import pytest
+from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
@@ -22,6 +23,21 @@ from tracker.db import Base, get_db, make_engine
 from tracker.models import User
 from tracker.patients import services as patient_services
 
+
+class BytecodeCacheInMemory(BytecodeCache):
+    def __init__(self):
+        self.store = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.store:
+            bucket.bytecode_from_string(self.store[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.store[bucket.key] = bucket.bytecode_to_string()
+
+
+# Templates compiled once per run, not once per app (most of a page test's time otherwise).
+_TEMPLATE_CODE = BytecodeCacheInMemory()
 TEST_PASSWORD = "correct horse battery staple"
 CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
@@ -107,6 +123,7 @@ def app_config(database_url, tmp_path):
 def app(app_config, tmp_path, monkeypatch):
     monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path / "instance"))
     application = create_app(app_config)
+    application.jinja_env.bytecode_cache = _TEMPLATE_CODE
     yield application
     engine = application.extensions["tracker.engine"]
     with engine.begin() as connection:
