@@ -21,11 +21,12 @@ from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 from tracker.auth.models import User
-from tracker.courses.models import Course, TherapySession
+from tracker.courses.models import Course
 from tracker.demo.measures import answers_for
 from tracker.measures.models import MeasureResponse
 from tracker.patients.models import Patient
 from tracker.search.index import rebuild
+from tracker.sessions.models import TherapySession
 from tracker.threads.models import (
     Belief,
     BeliefRating,

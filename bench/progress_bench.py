@@ -22,11 +22,12 @@ from sqlalchemy import event
 
 from tracker import create_app, migrate
 from tracker.auth import services as accounts
-from tracker.courses.models import Course, TherapySession
+from tracker.courses.models import Course
 from tracker.db import get_db
 from tracker.demo.measures import answers_for
 from tracker.measures import services as measures
 from tracker.patients import services as patients
+from tracker.sessions.models import TherapySession
 from tracker.threads.models import (
     Belief,
     BeliefRating,

@@ -8,9 +8,9 @@ import re
 from datetime import date, datetime, time, timedelta
 
 from tests.sessions_helpers import db_course, db_session, only_post_form
-from tracker.courses.models import Addendum, PsychotherapyNote
 from tracker.db import utcnow
 from tracker.measures.models import MeasureResponse, SafetyFollowUp
+from tracker.sessions.models import Addendum, PsychotherapyNote
 from tracker.threads.models import (
     Belief,
     BeliefRating,

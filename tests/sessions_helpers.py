@@ -12,9 +12,10 @@ from html.parser import HTMLParser
 from sqlalchemy import func, select
 
 from tests.conftest import csrf_token
-from tracker.courses.models import Course, PsychotherapyNote, TherapySession
+from tracker.courses.models import Course
 from tracker.db import get_db
-from tracker.notes.services import SESSION_PAGE_OPTIONS
+from tracker.sessions.models import PsychotherapyNote, TherapySession
+from tracker.sessions.services import SESSION_PAGE_OPTIONS
 from tracker.threads.models import (
     Belief,
     BeliefRating,

@@ -16,9 +16,9 @@ from tests.progress_helpers import db_measure
 from tests.sessions_helpers import database, db_course, db_session
 from tracker.auth.models import User
 from tracker.care_team.models import CareTeamMember, EmergencyAccess
-from tracker.courses.models import SessionDraft
 from tracker.db import utcnow
 from tracker.patients.models import Patient
+from tracker.sessions.models import SessionDraft
 
 # Who asks. "emergency" is an administrator with an open break-glass grant on the patient.
 ROLES = ("anonymous", "other", "admin", "emergency", "reader", "writer", "primary")
@@ -94,20 +94,20 @@ MATRIX = {
     ("courses.new_course", "POST"): PATIENT_WRITE,
     ("courses.edit_course", "GET"): PATIENT_WRITE,
     ("courses.edit_course", "POST"): PATIENT_WRITE,
-    ("courses.new_session", "GET"): PATIENT_WRITE,
-    ("courses.new_session", "POST"): PATIENT_WRITE,
+    ("sessions.new", "GET"): PATIENT_WRITE,
+    ("sessions.new", "POST"): PATIENT_WRITE,
     ("measures.new", "GET"): PATIENT_WRITE,
     ("measures.new", "POST"): PATIENT_WRITE,
     ("measures.show", "GET"): PATIENT_READ,
     ("measures.follow_up", "POST"): PATIENT_WRITE,
-    ("notes.show", "GET"): PATIENT_READ,
-    ("notes.edit", "GET"): PATIENT_WRITE,
-    ("notes.edit", "POST"): PATIENT_WRITE,
-    ("notes.autosave", "POST"): PATIENT_WRITE,
-    ("notes.discard_draft", "POST"): PATIENT_WRITE,
-    ("notes.remove_item", "POST"): PATIENT_WRITE,
-    ("notes.sign", "POST"): PATIENT_WRITE,
-    ("notes.add_addendum", "POST"): PATIENT_WRITE,
+    ("sessions.show", "GET"): PATIENT_READ,
+    ("sessions.edit", "GET"): PATIENT_WRITE,
+    ("sessions.edit", "POST"): PATIENT_WRITE,
+    ("sessions.autosave", "POST"): PATIENT_WRITE,
+    ("sessions.discard_draft", "POST"): PATIENT_WRITE,
+    ("sessions.remove_item", "POST"): PATIENT_WRITE,
+    ("sessions.sign", "POST"): PATIENT_WRITE,
+    ("sessions.add_addendum", "POST"): PATIENT_WRITE,
     ("progress.show", "GET"): PATIENT_READ,
     ("progress.brief", "GET"): PATIENT_READ,
     ("progress.print_progress", "GET"): PATIENT_READ,

@@ -25,9 +25,9 @@ from tracker import create_app, migrate
 from tracker.audit.models import AuditEvent
 from tracker.auth.models import User
 from tracker.care_team.models import CareTeamMember, EmergencyAccess
-from tracker.courses.models import PsychotherapyNote, SessionDraft, TherapySession
 from tracker.db import make_engine, utcnow
 from tracker.patients.models import Patient
+from tracker.sessions.models import PsychotherapyNote, SessionDraft, TherapySession
 
 
 @pytest.fixture
@@ -254,7 +254,7 @@ def test_break_glass_asks_a_reason_and_the_password_and_opens_read_only(app, tea
         raw_reason = db.execute(text("SELECT reason FROM emergency_access")).scalar()
     assert ("break_glass", team.patient_id) in events
     assert ("emergency view patients.show", team.patient_id) in events
-    assert ("emergency view notes.show", team.patient_id) in events
+    assert ("emergency view sessions.show", team.patient_id) in events
     assert "crisis line" not in raw_reason  # Encrypted at rest like the private notes.
     with database(app) as db:
         every_action = " ".join(db.scalars(select(AuditEvent.action)))

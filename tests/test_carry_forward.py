@@ -31,7 +31,7 @@ from tests.sessions_helpers import (
     start_session,
     text_of,
 )
-from tracker.courses.models import PsychotherapyNote, TherapySession
+from tracker.sessions.models import PsychotherapyNote, TherapySession
 from tracker.threads.carry import carry_for
 from tracker.threads.models import (
     Belief,

@@ -30,8 +30,8 @@ from tests.sessions_helpers import (
 from tracker import ConfigError, create_app, crypto, migrate
 from tracker.auth import services as accounts
 from tracker.cli import init_command
-from tracker.courses.models import PsychotherapyNote, SessionDraft
 from tracker.db import get_db, make_engine
+from tracker.sessions.models import PsychotherapyNote, SessionDraft
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "a-real-secret-that-is-long-enough-0123456789abcdef"

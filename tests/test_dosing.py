@@ -13,13 +13,14 @@ from werkzeug.datastructures import MultiDict
 from wtforms import FormField
 
 from tests.conftest import add_patient
-from tracker.courses.models import Course, TherapySession
+from tracker.courses.models import Course
 from tracker.db import get_db
 from tracker.dosing import rules
 from tracker.dosing.forms import DosingForm
 from tracker.dosing.models import BoosterDose, DosingRecord, VitalSigns
 from tracker.dosing.services import dosing_form_data, load_dosing, save_dosing
 from tracker.forms import SubForm
+from tracker.sessions.models import TherapySession
 
 D = Decimal
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import add_patient
-from tracker.courses.models import Addendum, Course, PsychotherapyNote, TherapySession
+from tracker.courses.models import Course
 from tracker.dosing.models import BoosterDose, DosingRecord, VitalSigns
 from tracker.export.record import (
     EXPORT_FORMAT,
@@ -24,6 +24,7 @@ from tracker.export.record import (
     signable_content,
 )
 from tracker.patients.models import Patient
+from tracker.sessions.models import Addendum, PsychotherapyNote, TherapySession
 from tracker.threads.models import (
     Belief,
     BeliefRating,

@@ -13,7 +13,7 @@ Properties, for each submission:
   the audit trail (audit_events, audit_head), where a refused sign-in or code step writes
   exactly one event, "login_failed" (tracker/audit/hooks.py _after_request; "login_locked_out"
   when rate limited), and nothing else; and login_sessions.last_seen_at, which any signed-in
-  request refreshes apart from the request (tracker/auth/sessions.py resume). Nothing else
+  request refreshes apart from the request (tracker/auth/login_sessions.py resume). Nothing else
   records a failed attempt: the rate limiter counts in memory (RATELIMIT_STORAGE_URI), not
   in a table.
 

@@ -8,7 +8,7 @@ Properties, for each submission:
 
 Tables that record what happened rather than what was entered are left out of the
 comparison: login_sessions (a password change signs in again) and session_drafts (the
-session page keeps what was typed in a refused save, by design: tracker/notes/views.py
+session page keeps what was typed in a refused save, by design: tracker/sessions/views.py
 _keep_typed), and the audit trail's tables.
 
 Each test uses one app and one signed-in client; Hypothesis runs inside it (the function

@@ -20,8 +20,9 @@ from tests.progress_helpers import (
     signed,
 )
 from tests.sessions_helpers import build_history, database, db_course, db_session, text_of
-from tracker.courses.models import Addendum, Course, TherapySession
+from tracker.courses.models import Course
 from tracker.db import Base
+from tracker.sessions.models import Addendum, TherapySession
 
 TODAY = date.today()
 SVG = "{http://www.w3.org/2000/svg}"

@@ -24,9 +24,10 @@ from tests.sessions_helpers import (
     start_session,
     text_of,
 )
-from tracker.courses.models import Addendum, Course, SessionDraft, TherapySession
+from tracker.courses.models import Course
 from tracker.db import Base, utcnow
 from tracker.dosing.models import DosingRecord, VitalSigns
+from tracker.sessions.models import Addendum, SessionDraft, TherapySession
 from tracker.threads.models import BeliefRating, StrategyReview, ThemeMention
 
 MAR = {day: date(2026, 3, day) for day in range(1, 32)}
@@ -145,7 +146,7 @@ def _urls(app, values: dict) -> list:
              url_for(rule.endpoint, **{name: values[name] for name in rule.arguments}),
              rule.methods)
             for rule in app.url_map.iter_rules()
-            if rule.endpoint.startswith(("notes.", "courses.", "export."))
+            if rule.endpoint.startswith(("sessions.", "courses.", "export."))
         ]
 
 
@@ -183,9 +184,9 @@ def test_another_therapist_gets_404_for_every_session_and_course_url(
         checked.add(endpoint)
 
     assert _snapshot(app) == before
-    assert {"notes.show", "notes.edit", "notes.autosave", "notes.sign", "notes.add_addendum",
-            "notes.discard_draft", "notes.remove_item", "courses.new_course",
-            "courses.edit_course", "courses.new_session", "export.patient_record"} <= checked
+    assert {"sessions.show", "sessions.edit", "sessions.autosave", "sessions.sign", "sessions.add_addendum",
+            "sessions.discard_draft", "sessions.remove_item", "courses.new_course",
+            "courses.edit_course", "sessions.new", "export.patient_record"} <= checked
     # Nor can the colleague start a session for the patient with their own course id.
     assert stranger.get(f"/patients/{pid}").status_code == 404
 

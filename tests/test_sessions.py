@@ -32,11 +32,11 @@ from tests.sessions_helpers import (
     text_of,
 )
 from tracker.auth.models import LoginSession
-from tracker.courses.models import Addendum, PsychotherapyNote, SessionDraft, TherapySession
 from tracker.db import utcnow
 from tracker.dosing.models import DosingRecord, VitalSigns
 from tracker.export.record import content_hash, session_record_options
-from tracker.notes import services as notes
+from tracker.sessions import services as notes
+from tracker.sessions.models import Addendum, PsychotherapyNote, SessionDraft, TherapySession
 from tracker.threads.carry import Carry
 from tracker.threads.models import Strategy, Theme
 

@@ -147,12 +147,12 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.export.views import bp as export_bp
     from tracker.health import bp as health_bp
     from tracker.measures.views import bp as measures_bp
-    from tracker.notes.views import bp as notes_bp
     from tracker.patients.views import bp as patients_bp
     from tracker.progress.views import bp as progress_bp
     from tracker.search.views import bp as search_bp
+    from tracker.sessions.views import bp as sessions_bp
 
-    for blueprint in (auth_bp, account_bp, admin_bp, patients_bp, courses_bp, notes_bp,
+    for blueprint in (auth_bp, account_bp, admin_bp, patients_bp, courses_bp, sessions_bp,
                       measures_bp, progress_bp, export_bp, audit_bp, care_team_bp, search_bp,
                       health_bp):
         app.register_blueprint(blueprint)

@@ -11,13 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import settings_store
-from tracker.auth import sessions
+from tracker.auth import login_sessions
 from tracker.auth.models import User
 from tracker.care_team import emergency
 from tracker.care_team.models import CareTeamMember
-from tracker.courses.models import TherapySession
 from tracker.db import SAFE_METHODS, get_db
 from tracker.patients.models import Patient
+from tracker.sessions.models import TherapySession
 
 # The only endpoints an anonymous visitor may reach. Everything else requires login. The
 # code step of two-factor login is useless without a password accepted minutes before.
@@ -35,7 +35,7 @@ login_manager.session_protection = "basic"
 
 @login_manager.user_loader
 def _load_user(token: str) -> User | None:
-    return sessions.resume(get_db(), token)
+    return login_sessions.resume(get_db(), token)
 
 
 @login_manager.unauthorized_handler

@@ -28,7 +28,7 @@ class Defaults:
         False  # The tests turn it on: every relationship must be loaded explicitly.
     )
 
-    # Login sessions (server-side records; see tracker/auth/sessions.py).
+    # Login sessions (server-side records; see tracker/auth/login_sessions.py).
     SESSION_IDLE_MINUTES = 15
     SESSION_LIFETIME_HOURS = 12
     SESSION_COOKIE_NAME = "tracker_session"

@@ -24,6 +24,12 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def one_of(column: str, values) -> str:
+    """The SQL of a check constraint that holds `column` to `values` (the models' registries;
+    the migrations build the same text with it, so the two can be compared)."""
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
+
 def utcnow() -> datetime:
     """Timestamp default: aware UTC, called per row (never evaluated at import)."""
     return datetime.now(UTC)

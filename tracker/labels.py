@@ -2,9 +2,10 @@
 
 from flask import Flask
 
-from tracker.courses.forms import COURSE_STATUS_LABELS, KIND_LABELS
+from tracker.courses.forms import COURSE_STATUS_LABELS
 from tracker.dosing.models import ADVERSE_EVENTS, MEDICATIONS, ROUTES, TIMEPOINTS, TRANSPORT
 from tracker.dosing.rules import dosing_warnings
+from tracker.sessions.kinds import KINDS
 from tracker.threads.models import (
     BELIEF_DECISIONS,
     STRATEGY_CATEGORIES,
@@ -15,7 +16,7 @@ from tracker.threads.models import (
 )
 
 LABELS = {
-    "kind": {**KIND_LABELS, "check_in": "Check-in"},
+    "kind": {code: kind.label for code, kind in KINDS.items()},
     "course_status": COURSE_STATUS_LABELS,
     "medication": MEDICATIONS,
     "route": ROUTES,

@@ -3,11 +3,12 @@
 from tracker.audit.models import AuditEvent, AuditHead
 from tracker.auth.models import LoginSession, User
 from tracker.care_team.models import CareTeamMember, EmergencyAccess
-from tracker.courses.models import Addendum, Course, PsychotherapyNote, SessionDraft, TherapySession
+from tracker.courses.models import Course
 from tracker.dosing.models import BoosterDose, DosingRecord, VitalSigns
 from tracker.measures.models import MeasureResponse, SafetyFollowUp
 from tracker.patients.models import Patient
 from tracker.search.models import SearchDocument
+from tracker.sessions.models import Addendum, PsychotherapyNote, SessionDraft, TherapySession
 from tracker.threads.models import (
     Belief,
     BeliefRating,

@@ -18,7 +18,7 @@ from tracker.account.forms import (
     ReauthenticateForm,
     StartTwoFactorForm,
 )
-from tracker.auth import services, sessions, two_factor
+from tracker.auth import login_sessions, services, two_factor
 from tracker.db import get_db
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -40,7 +40,7 @@ def change_password():
         except services.AccountError as error:
             form.new_password.errors.append(str(error))
         else:
-            sessions.sign_in(db, user)  # Every other cookie of this account is now dead.
+            login_sessions.sign_in(db, user)  # Every other cookie of this account is now dead.
             db.commit()
             flash("Your password was changed. Other signed-in browsers were signed out.",
                   "success")
@@ -76,7 +76,7 @@ def two_factor_page():
         except two_factor.WrongCode as error:
             form.code.errors.append(str(error))
         else:
-            sessions.sign_in(db, user)  # Other browsers signed in with the password only.
+            login_sessions.sign_in(db, user)  # Other browsers signed in with the password only.
             db.commit()
             return _show_recovery_codes(codes, first=True)
     issuer = current_app.config["TWO_FACTOR_ISSUER"]
@@ -131,7 +131,7 @@ def _reauthenticate_page(template_title: str, action):
 def two_factor_disable():
     def turn_off(db, user, password, code):
         two_factor.disable(db, user, password, code)
-        sessions.sign_in(db, user)
+        login_sessions.sign_in(db, user)
         db.commit()
         flash("Two-factor login is off. Other signed-in browsers were signed out.", "success")
         return redirect(url_for("account.two_factor"))

@@ -25,16 +25,16 @@ from tracker.db import SAFE_METHODS, get_db, get_engine
 from tracker.limits import REAUTHENTICATION_ENDPOINTS
 
 # Blueprints whose pages show patient data: viewing them is audited.
-CLINICAL_BLUEPRINTS = frozenset({"patients", "courses", "notes", "measures", "progress",
+CLINICAL_BLUEPRINTS = frozenset({"patients", "courses", "sessions", "measures", "progress",
                                  "export", "audit", "care_team", "search"})
 # Requests that are not worth an event: typing buffers and stylesheet parts.
-NOT_AUDITED = frozenset({"notes.autosave", "progress.page_css", "account.ping",
+NOT_AUDITED = frozenset({"sessions.autosave", "progress.page_css", "account.ping",
                          "account.csrf_token", "static", "health.healthz"})
 ACTIONS = {
     "auth.login": "login", "auth.login_code": "login", "auth.logout": "logout",
     "export.patient_record": "export",
     "progress.print_progress": "print", "progress.print_sessions": "print",
-    "notes.sign": "sign", "notes.add_addendum": "addendum",
+    "sessions.sign": "sign", "sessions.add_addendum": "addendum",
     "care_team.show": "share", "care_team.revoke": "share_revoke",
     "care_team.emergency_access": "break_glass",
     "care_team.end_emergency_access": "break_glass_end",
@@ -76,7 +76,7 @@ def _subject(db: Session) -> dict:
         record_type, record_id = created[0], created[1]
     patient_id = args.get("patient_id") or (created[2] if created else None)
     if patient_id is None and "session_id" in args:
-        from tracker.courses.models import TherapySession
+        from tracker.sessions.models import TherapySession
 
         patient_id = db.scalar(select(TherapySession.patient_id)
                                .where(TherapySession.id == args["session_id"]))
@@ -91,8 +91,9 @@ def _on_flush(db: Session, _context) -> None:
     """Remember the first record a change creates, so that its event can name it."""
     if not has_request_context() or g.get("_audit_created"):
         return
-    from tracker.courses.models import Course, TherapySession
+    from tracker.courses.models import Course
     from tracker.patients.models import Patient
+    from tracker.sessions.models import TherapySession
 
     for obj in db.new:
         if isinstance(obj, Patient | Course | TherapySession):

@@ -50,7 +50,7 @@ class User(UserMixin, Base):
     )
 
     # The raw token of the login session this object was loaded through (never stored).
-    session_token = None  # str | None; set per request by tracker.auth.sessions
+    session_token = None  # str | None; set per request by tracker.auth.login_sessions
 
     @property
     def has_two_factor(self) -> bool:

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tracker.auth import passwords, sessions
+from tracker.auth import login_sessions, passwords
 from tracker.auth.models import User
 from tracker.db import utcnow
 from tracker.forms import clean_text
@@ -47,7 +47,7 @@ def authenticate(db: Session, email: str, password: str) -> User | None:
 def finish_login(db: Session, user: User) -> None:
     """Sign the account in after every factor it has was checked (the caller commits)."""
     user.last_login_at = utcnow()
-    sessions.sign_in(db, user)
+    login_sessions.sign_in(db, user)
 
 
 def create_user(
@@ -91,7 +91,7 @@ def set_password(db: Session, user: User, new_password: str, *, must_change: boo
     user.password_hash = passwords.hash_password(new_password)
     user.password_changed_at = utcnow()
     user.must_change_password = must_change
-    sessions.end_all(db, user, "password_changed")
+    login_sessions.end_all(db, user, "password_changed")
 
 
 def set_disabled(db: Session, actor: User, user: User, disabled: bool) -> None:
@@ -99,4 +99,4 @@ def set_disabled(db: Session, actor: User, user: User, disabled: bool) -> None:
         raise AccountError("You cannot disable your own account.")
     user.is_disabled = disabled
     if disabled:
-        sessions.end_all(db, user, "disabled")
+        login_sessions.end_all(db, user, "disabled")

@@ -30,7 +30,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from tracker.auth import passwords, sessions
+from tracker.auth import login_sessions, passwords
 from tracker.auth.models import RecoveryCode, User
 from tracker.auth.services import AccountError, WrongPassword
 from tracker.db import utcnow
@@ -187,7 +187,7 @@ def confirm_enrolment(db: Session, user: User, code: str | None) -> list[str]:
                         "right and enter the code now shown.")
     user.two_factor_enabled_at = utcnow()
     codes = _new_recovery_codes(db, user)
-    sessions.end_all(db, user, "two_factor_enabled")
+    login_sessions.end_all(db, user, "two_factor_enabled")
     return codes
 
 
@@ -212,7 +212,7 @@ def disable(db: Session, user: User, password: str, code: str) -> None:
     of the account ends; the caller starts a fresh one for this browser."""
     reauthenticate(db, user, password, code)
     _clear(db, user)
-    sessions.end_all(db, user, "two_factor_disabled")
+    login_sessions.end_all(db, user, "two_factor_disabled")
 
 
 def reset(db: Session, actor: User, user: User) -> None:
@@ -223,7 +223,7 @@ def reset(db: Session, actor: User, user: User) -> None:
     if user.totp_secret is None and user.two_factor_enabled_at is None:
         raise NotEnrolled(f"{user.name} has no two-factor login to reset.")
     _clear(db, user)
-    sessions.end_all(db, user, "two_factor_reset")
+    login_sessions.end_all(db, user, "two_factor_reset")
 
 
 def _clear(db: Session, user: User) -> None:

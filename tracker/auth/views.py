@@ -2,7 +2,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, logout_user
 
 from tracker.access import is_safe_next
-from tracker.auth import pending, services, sessions, two_factor
+from tracker.auth import login_sessions, pending, services, two_factor
 from tracker.auth.forms import CodeForm, LoginForm
 from tracker.db import get_db
 
@@ -80,7 +80,7 @@ def login_code():
 def logout():
     """POST only, CSRF-checked by CSRFProtect: a link or image cannot sign anyone out."""
     db = get_db()
-    sessions.end(db, current_user.session_token, "logout")
+    login_sessions.end(db, current_user.session_token, "logout")
     db.commit()
     logout_user()
     session.clear()

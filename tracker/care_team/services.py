@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session, joinedload
 
 from tracker.auth.models import User
 from tracker.care_team.models import CareTeamMember
-from tracker.courses.models import SessionDraft, TherapySession
 from tracker.db import utcnow
 from tracker.patients.models import Patient
+from tracker.sessions.models import SessionDraft, TherapySession
 
 
 class ShareRefused(Exception):

@@ -1,13 +1,13 @@
-from datetime import date, time
+"""The course form, and the date check shared with the session forms."""
 
-from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField, TimeField
+from datetime import date
+
+from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from tracker.dosing.models import MEDICATIONS, ROUTES
 from tracker.forms import BaseForm, choices
 
-KIND_LABELS = {"preparation": "Preparation", "dosing": "Dosing", "integration": "Integration",
-               "check_in": "Check-in (call or message between sessions)"}
 COURSE_STATUS_LABELS = {"planned": "Planned", "active": "Active", "completed": "Completed",
                         "discontinued": "Discontinued"}
 
@@ -39,18 +39,3 @@ class CourseForm(BaseForm):
         return {name: getattr(self, name).data for name in (
             "title", "start_date", "planned_dosing_sessions", "default_medication",
             "default_route", "status")}
-
-
-class NewSessionForm(BaseForm):
-    """The first step of a session: which course, what kind, when. The documentation page
-    (with every open item carried forward) follows."""
-
-    course_id = SelectField("Course", coerce=int, validators=[InputRequired()])
-    kind = SelectField("Kind of session", choices=choices(KIND_LABELS),
-                       validators=[InputRequired()])
-    session_date = DateField("Date", validators=[InputRequired(), plausible_session_date],
-                             default=date.today)
-    start_time = TimeField("Start time", validators=[InputRequired()], default=lambda: time(10))
-    duration_minutes = IntegerField("Duration (minutes)", default=50,
-                                    validators=[InputRequired(), NumberRange(min=1, max=720)])
-    submit = SubmitField("Start documenting")

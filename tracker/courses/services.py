@@ -1,21 +1,16 @@
-"""Courses and the sessions in them: creation, loading with ownership, where a patient is."""
+"""Courses: creation, loading with ownership, where a patient is in one."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from flask import abort
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from tracker.auth.models import User
-from tracker.courses.models import Course, TherapySession
+from tracker.courses.models import Course
 from tracker.patients.models import Patient
-
-
-class SessionRuleError(ValueError):
-    """A rule about sessions was broken; the message is safe to show."""
+from tracker.sessions.models import TherapySession
 
 
 def list_courses(db: Session, patient: Patient) -> list[Course]:
@@ -70,7 +65,7 @@ def course_sessions(db: Session, course: Course) -> list[TherapySession]:
 
 def course_position(course: Course, sessions: list[TherapySession]) -> CoursePosition:
     """sessions: the course's sessions ordered by start."""
-    dosing = [s for s in sessions if s.kind == "dosing"]
+    dosing = [s for s in sessions if s.kind_spec.has_dosing]
     return CoursePosition(len(dosing), course.planned_dosing_sessions,
                           dosing[-1] if dosing else None)
 
@@ -80,33 +75,9 @@ def dose_numbers(sessions: list[TherapySession]) -> dict[int, int]:
     to them (sessions of one course, ordered by start)."""
     numbers: dict[int, int] = {}
     for session in sessions:
-        if session.kind == "dosing":
+        if session.kind_spec.has_dosing:
             numbers[session.id] = len(numbers) + 1
     for session in sessions:
         if session.follows_dosing_id in numbers:
             numbers[session.id] = numbers[session.follows_dosing_id]
     return numbers
-
-
-def create_session(db: Session, user: User, patient: Patient, course: Course, *, kind: str,
-                   starts_at: datetime, duration_minutes: int) -> TherapySession:
-    """A new draft. An integration session is attached to the latest dosing session of the
-    course before it."""
-    if course.patient_id != patient.id:
-        raise SessionRuleError("This course belongs to another patient.")
-    follows = None
-    if kind == "integration":
-        follows = db.scalar(
-            select(TherapySession.id)
-            .where(TherapySession.course_id == course.id, TherapySession.kind == "dosing",
-                   TherapySession.starts_at <= starts_at)
-            .order_by(TherapySession.starts_at.desc()).limit(1)
-        )
-    session = TherapySession(
-        patient_id=patient.id, course_id=course.id, kind=kind, starts_at=starts_at,
-        duration_minutes=duration_minutes, follows_dosing_id=follows, created_by_id=user.id,
-        status="draft",
-    )
-    db.add(session)
-    db.flush()
-    return session

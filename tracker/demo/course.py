@@ -14,16 +14,18 @@ from sqlalchemy.orm import Session
 
 from tracker.auth.models import User
 from tracker.courses import services as courses
-from tracker.courses.models import Course, TherapySession
+from tracker.courses.models import Course
 from tracker.demo.material import ADDENDUM, MATERIAL, SUMMARIES
-from tracker.notes import services as notes
 from tracker.patients.models import Patient
+from tracker.sessions import services as sessions
+from tracker.sessions.kinds import CHECK_IN, DOSING, INTEGRATION, PREPARATION, SessionKind
+from tracker.sessions.models import TherapySession
 from tracker.threads.carry import Carry, carry_for
 
 # (days before today, kind) for each session of the course.
-PLAN = [(-49, "preparation"), (-42, "dosing"), (-40, "integration"), (-33, "check_in"),
-        (-28, "dosing"), (-26, "integration"), (-14, "dosing"), (-12, "integration")]
-FIRST_INTEGRATION, CHECK_IN, SECOND_INTEGRATION = 2, 3, 5
+PLAN = [(-49, PREPARATION), (-42, DOSING), (-40, INTEGRATION), (-33, CHECK_IN),
+        (-28, DOSING), (-26, INTEGRATION), (-14, DOSING), (-12, INTEGRATION)]
+FIRST_INTEGRATION, SECOND_INTEGRATION = 2, 5
 
 # Medication, route and dose of each dosing session (mg, or mg/kg for IM and IV).
 PROTOCOLS = {
@@ -54,36 +56,32 @@ def seed_course(db: Session, therapist: User, patient: Patient, *, today: date,
     created = []
     for index, (offset, kind) in enumerate(PLAN):
         when = datetime.combine(today + timedelta(days=offset + shift_days), time(10 + index % 4))
-        session = courses.create_session(db, therapist, patient, course, kind=kind,
-                                         starts_at=when, duration_minutes=_duration(kind))
+        session = sessions.create_session(db, therapist, patient, course, kind=kind.code,
+                                          starts_at=when, duration_minutes=kind.demo_minutes)
         created.append(session)
         session = _reload(db, session.id)
         carry = carry_for(db, session)
         dosing = None
-        if kind == "dosing":
+        if kind.has_dosing:
             dosing = _dosing(medication, route, doses[dose_number], patient.weight_kg,
                              notable=patient.display_name == "Daniel Reyes" and dose_number == 1)
             dose_number += 1
         data = story.session_input(session, carry, index, kind, dosing)
-        notes.save_session(db, therapist, session, carry, data)
+        sessions.save_session(db, therapist, session, carry, data)
         last = index == len(PLAN) - 1
         if last and patient.display_name in LEAVE_DRAFT and shift_days == 0:
             continue
         session = _reload(db, session.id)
-        notes.sign_session(db, therapist, session, session.version)
+        sessions.sign_session(db, therapist, session, session.version)
         if index == FIRST_INTEGRATION:
-            notes.add_addendum(db, therapist, session, ADDENDUM)
+            sessions.add_addendum(db, therapist, session, ADDENDUM)
     return course, created
 
 
 def _reload(db: Session, session_id: int) -> TherapySession:
     return db.scalar(select(TherapySession).where(TherapySession.id == session_id)
-                     .options(*notes.SESSION_PAGE_OPTIONS)
+                     .options(*sessions.SESSION_PAGE_OPTIONS)
                      .execution_options(populate_existing=True))
-
-
-def _duration(kind: str) -> int:
-    return {"preparation": 90, "dosing": 150, "integration": 60, "check_in": 20}[kind]
 
 
 def _dosing(medication: str, route: str, amount, weight: Decimal | None, *,
@@ -120,15 +118,15 @@ class _Story:
         self.theme_told: dict[str, int] = {}
         self.ratings: dict[str, int] = {}
 
-    def session_input(self, session: TherapySession, carry: Carry, index: int, kind: str,
-                      dosing: dict | None) -> notes.SessionInput:
+    def session_input(self, session: TherapySession, carry: Carry, index: int,
+                      kind: SessionKind, dosing: dict | None) -> sessions.SessionInput:
         m = self.material
-        return notes.SessionInput(
+        return sessions.SessionInput(
             version=session.version, starts_at=session.starts_at,
             duration_minutes=session.duration_minutes,
             follows_dosing_id=session.follows_dosing_id,
-            intention=m["intentions"].get(kind, ""),
-            summary=SUMMARIES[kind],
+            intention=m["intentions"].get(kind.code, ""),
+            summary=SUMMARIES[kind.code],
             private_notes="Noticed my own wish to reassure; stayed with the silence instead."
             if index == FIRST_INTEGRATION else "",
             dosing=dosing,
@@ -161,10 +159,10 @@ class _Story:
         category, description, target, _modified = self.material["strategies"][n]
         return {"category": category, "description": description, "target_per_week": target}
 
-    def _strategy(self, item, index: int, kind: str) -> dict:
+    def _strategy(self, item, index: int, kind: SessionKind) -> dict:
         strategy = item.record
         original = self._strategy_material(strategy.description)
-        if kind == "check_in" and original is not None and original[0] != 0:
+        if kind is CHECK_IN and original is not None and original[0] != 0:
             return {"decision": "skip"}
         decision = "continue"
         extra = {}
@@ -188,12 +186,12 @@ class _Story:
                 return n, entry
         return None
 
-    def _belief(self, item, index: int, kind: str) -> dict:
+    def _belief(self, item, index: int, kind: SessionKind) -> dict:
         belief = item.record
         k = self.ratings.get(belief.old_belief, 0)
         self.ratings[belief.old_belief] = k + 1
         first = belief.old_belief == self.material["beliefs"][0][0]
-        if kind == "check_in" and not first:
+        if kind is CHECK_IN and not first:
             decision = "slipped_back"
         elif first and index == len(PLAN) - 1:
             decision = "integrated"
@@ -206,9 +204,9 @@ class _Story:
                 "new_conviction": max(0, min(100, 20 + 12 * k - jitter - slip)),
                 "note": "Said it with a steadier voice than last time." if k == 2 else ""}
 
-    def _theme(self, item, index: int, kind: str) -> dict:
+    def _theme(self, item, index: int, kind: SessionKind) -> dict:
         theme = item.record
-        if kind == "check_in":
+        if kind is CHECK_IN:
             return {"decision": "skip"}
         told = next((t[2] for t in self.material["themes"] if t[0] == theme.label), [])
         n = self.theme_told.get(theme.label, 0)
@@ -217,7 +215,7 @@ class _Story:
                 return {"decision": "resolved",
                         "notes": "Feels settled; the patient chose to let this one rest."}
             return {"decision": "skip"}
-        if kind != "dosing" and self.rng.random() < 0.35:
+        if not kind.has_dosing and self.rng.random() < 0.35:
             return {"decision": "skip"}  # Not every theme comes up every time.
         self.theme_told[theme.label] = n + 1
         return {"decision": "raised", "notes": told[n]}

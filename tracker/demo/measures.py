@@ -8,10 +8,11 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from tracker.auth.models import User
-from tracker.courses.models import Course, TherapySession
+from tracker.courses.models import Course
 from tracker.measures import services
 from tracker.measures.instruments import INSTRUMENTS
 from tracker.patients.models import Patient
+from tracker.sessions.models import TherapySession
 
 # Totals at preparation, first, second and third integration session.
 TRAJECTORIES = {

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tracker.db import Base, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
-    from tracker.courses.models import TherapySession
+    from tracker.sessions.models import TherapySession
 
 MEDICATIONS = {"racemic_ketamine": "Ketamine (racemic)", "esketamine": "Esketamine (Spravato)"}
 ROUTES = {

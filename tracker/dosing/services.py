@@ -8,11 +8,9 @@ from decimal import Decimal
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session, selectinload
 
-from tracker.courses.models import TherapySession
 from tracker.dosing.forms import BOOSTER_SLOTS, VITAL_NAMES
 from tracker.dosing.models import TIMEPOINTS, BoosterDose, DosingRecord, VitalSigns
-
-DOSING_KIND = "dosing"
+from tracker.sessions.models import TherapySession
 
 
 def load_dosing(db: Session, session_id: int) -> DosingRecord | None:
@@ -34,7 +32,7 @@ def save_dosing(
     with no value at all is not stored). The weight used for mg/kg is the one typed, or else
     the patient's weight now: it is copied so that the record keeps the weight of the day.
     """
-    if session.kind != DOSING_KIND:
+    if not session.kind_spec.has_dosing:
         raise ValueError("only a dosing session has a dosing record")
     if session.is_signed:
         raise ValueError("a signed session cannot be changed; add an addendum")

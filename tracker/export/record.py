@@ -30,10 +30,11 @@ from sqlalchemy import inspect, select, true
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from tracker.auth.models import User
-from tracker.courses.models import Course, PsychotherapyNote, TherapySession
+from tracker.courses.models import Course
 from tracker.db import utcnow
 from tracker.dosing.models import DosingRecord
 from tracker.patients.models import Patient
+from tracker.sessions.models import PsychotherapyNote, TherapySession
 from tracker.threads.models import (
     Belief,
     BeliefRating,

@@ -10,11 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.auth.models import User
-from tracker.courses.models import Course, TherapySession
+from tracker.courses.models import Course
 from tracker.measures import scoring
 from tracker.measures.instruments import INSTRUMENTS, Instrument
 from tracker.measures.models import MeasureResponse, SafetyFollowUp
 from tracker.patients.models import Patient
+from tracker.sessions.models import TherapySession
 
 
 class MeasureRuleError(ValueError):

@@ -27,7 +27,7 @@ def new(patient_id: int, instrument: str):
     form.course_id.choices = [SelectChoice(c.id, c.title) for c in courses]
     sessions = {s.id: s for c in courses for s in c.sessions}
     form.session_id.choices = [SelectChoice(0, "— between sessions —")] + [
-        SelectChoice(s.id, f"{s.starts_at:%Y-%m-%d} · {s.kind.replace('_', '-')}")
+        SelectChoice(s.id, f"{s.starts_at:%Y-%m-%d} · {s.kind_spec.lower_label}")
         for s in sorted(sessions.values(), key=lambda s: s.starts_at, reverse=True)]
     if request.method == "GET":
         chosen = request.args.get("session_id", type=int)

@@ -10,12 +10,13 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from tracker.courses.models import Course, TherapySession
+from tracker.courses.models import Course
 from tracker.courses.services import CoursePosition, course_position, dose_numbers, list_courses
 from tracker.measures import services as measures
 from tracker.measures.models import MeasureResponse
 from tracker.measures.services import ScoredResponse
 from tracker.patients.models import Patient
+from tracker.sessions.models import TherapySession
 from tracker.threads.models import (
     Belief,
     BeliefRating,
@@ -68,7 +69,7 @@ class Progress:
 
     @property
     def dosing_sessions(self) -> list[TherapySession]:
-        return [s for s in self.sessions if s.kind == "dosing"]
+        return [s for s in self.sessions if s.kind_spec.has_dosing]
 
     @property
     def reviewed_sessions(self) -> list[TherapySession]:

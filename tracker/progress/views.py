@@ -9,10 +9,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from tracker.access import get_patient_or_404
-from tracker.courses.models import TherapySession
 from tracker.db import get_db
-from tracker.notes.services import SESSION_PAGE_OPTIONS
 from tracker.progress import data, figures
+from tracker.sessions.models import TherapySession
+from tracker.sessions.services import SESSION_PAGE_OPTIONS
 
 bp = Blueprint("progress", __name__, url_prefix="/patients/<id:patient_id>")
 

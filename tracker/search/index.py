@@ -18,8 +18,8 @@ from flask.cli import with_appcontext
 from sqlalchemy import Connection, delete, event, insert, select
 from sqlalchemy.orm import Session
 
-from tracker.courses.models import TherapySession
 from tracker.search.models import SearchDocument
+from tracker.sessions.models import TherapySession
 from tracker.threads.models import (
     Belief,
     BeliefRating,

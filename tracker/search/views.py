@@ -4,11 +4,11 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from tracker.courses.models import SESSION_KINDS
 from tracker.db import get_db
 from tracker.forms import clean_text
 from tracker.patients.models import Patient
 from tracker.search.query import MAX_QUERY_LENGTH, search, visible_patient_ids
+from tracker.sessions.kinds import KINDS
 
 bp = Blueprint("search", __name__)
 MAX_PAGE = 500
@@ -24,7 +24,7 @@ def index():
     db = get_db()
     query = clean_text(request.args.get("q", ""))[:MAX_QUERY_LENGTH]
     kind = request.args.get("kind") or None
-    kind = kind if kind in SESSION_KINDS else None
+    kind = kind if kind in KINDS else None
     patient_id = _int_arg("patient")
     page = min(max(_int_arg("page") or 1, 1), MAX_PAGE)
     visible = visible_patient_ids(db, current_user)
@@ -36,4 +36,4 @@ def index():
     results = (search(db, current_user, query, patient_id=patient_id, kind=kind, page=page)
                if query else None)
     return render_template("search/index.html", query=query, kind=kind, patient_id=patient_id,
-                           patients=patients, kinds=SESSION_KINDS, results=results)
+                           patients=patients, kinds=list(KINDS.values()), results=results)

@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from tracker.courses.models import TherapySession
+from tracker.sessions.kinds import THREADS
+from tracker.sessions.models import TherapySession
 from tracker.threads.models import (
     Belief,
     BeliefRating,
@@ -64,55 +65,84 @@ class Carry:
 
 def carry_for(db: Session, session: TherapySession, *,
               theme_window: int = DEFAULT_THEME_WINDOW) -> Carry:
-    """Everything carried into `session`. A fixed number of queries, whatever the history."""
+    """Everything carried into `session`: the threads its kind carries (all of them for a
+    session not created yet). A fixed number of queries, whatever the history."""
     sessions = {s.id: s for s in db.scalars(
         select(TherapySession).where(TherapySession.patient_id == session.patient_id)
     )}
     earlier = sorted((s for s in sessions.values() if _before(s, session)),
                      key=lambda s: (s.starts_at, s.id))
-    later_ids = [s.id for s in sessions.values() if _before(session, s)]
-    recent_ids = [s.id for s in earlier[-theme_window:]]
-    current = _current_decisions(session)
+    scope = _Scope(session, sessions, _current_decisions(session),
+                   later_ids=[s.id for s in sessions.values() if _before(session, s)],
+                   recent_ids=[s.id for s in earlier[-theme_window:]])
     carry = Carry()
+    for thread in session.kind_spec.carries if session.kind else THREADS:
+        _CARRIERS[thread](db, carry, scope)
+    return carry
 
+
+@dataclass
+class _Scope:
+    """What every thread's carry-forward needs to know about the session and its history."""
+
+    session: TherapySession
+    sessions: dict[int, TherapySession]  # Every session of the patient, by id.
+    current: dict[str, dict[int, Any]]  # This session's own decisions.
+    later_ids: list[int]
+    recent_ids: list[int]  # The last few sessions before it (the theme window).
+
+    def split(self, db: Session, records, row_model, item_column, thread: str):
+        return _split(db, records, row_model, item_column, self.session, self.sessions,
+                      self.current[thread], self.later_ids)
+
+
+def _carry_strategies(db: Session, carry: Carry, scope: _Scope) -> None:
+    current = scope.current["strategy"]
     strategies = db.scalars(
         select(Strategy).options(joinedload(Strategy.replaces))
-        .where(Strategy.patient_id == session.patient_id,
+        .where(Strategy.patient_id == scope.session.patient_id,
                or_(Strategy.status.in_(("active", "paused")),
-                   Strategy.first_session_id == session.id,
-                   Strategy.id.in_(list(current["strategy"]))))
+                   Strategy.first_session_id == scope.session.id,
+                   Strategy.id.in_(list(current))))
         .order_by(Strategy.id)
     ).all()
-    modified_into = {r.new_strategy_id for r in current["strategy"].values()}
-    carry.strategies, added = _split(db, strategies, StrategyReview, StrategyReview.strategy_id,
-                                     session, sessions, current["strategy"], later_ids)
+    modified_into = {r.new_strategy_id for r in current.values()}
+    carry.strategies, added = scope.split(db, strategies, StrategyReview,
+                                          StrategyReview.strategy_id, "strategy")
     # A version made by "modify" here is shown with the review of the one it replaces.
     carry.added_strategies = [s for s in added if s.id not in modified_into]
 
+
+def _carry_beliefs(db: Session, carry: Carry, scope: _Scope) -> None:
     beliefs = db.scalars(
-        select(Belief).where(Belief.patient_id == session.patient_id,
+        select(Belief).where(Belief.patient_id == scope.session.patient_id,
                              or_(Belief.status != "integrated",
-                                 Belief.first_session_id == session.id,
-                                 Belief.id.in_(list(current["belief"]))))
+                                 Belief.first_session_id == scope.session.id,
+                                 Belief.id.in_(list(scope.current["belief"]))))
         .order_by(Belief.id)
     ).all()
-    carry.beliefs, carry.added_beliefs = _split(db, beliefs, BeliefRating,
-                                                BeliefRating.belief_id, session, sessions,
-                                                current["belief"], later_ids)
+    carry.beliefs, carry.added_beliefs = scope.split(db, beliefs, BeliefRating,
+                                                     BeliefRating.belief_id, "belief")
 
+
+def _carry_themes(db: Session, carry: Carry, scope: _Scope) -> None:
     raised_recently = select(ThemeMention.theme_id).where(
-        ThemeMention.session_id.in_(recent_ids), ThemeMention.decision != "skip")
+        ThemeMention.session_id.in_(scope.recent_ids), ThemeMention.decision != "skip")
     themes = db.scalars(
         select(Theme).where(
-            Theme.patient_id == session.patient_id,
-            or_(Theme.first_session_id == session.id, Theme.id.in_(list(current["theme"])),
+            Theme.patient_id == scope.session.patient_id,
+            or_(Theme.first_session_id == scope.session.id,
+                Theme.id.in_(list(scope.current["theme"])),
                 (Theme.status == "open") & (Theme.id.in_(raised_recently)
-                                            | Theme.first_session_id.in_(recent_ids))))
+                                            | Theme.first_session_id.in_(scope.recent_ids))))
         .order_by(Theme.id)
     ).all()
-    carry.themes, carry.added_themes = _split(db, themes, ThemeMention, ThemeMention.theme_id,
-                                              session, sessions, current["theme"], later_ids)
-    return carry
+    carry.themes, carry.added_themes = scope.split(db, themes, ThemeMention,
+                                                   ThemeMention.theme_id, "theme")
+
+
+_CARRIERS = {"strategies": _carry_strategies, "beliefs": _carry_beliefs,
+             "themes": _carry_themes}
 
 
 def _split(db: Session, records, row_model, item_column, session: TherapySession,

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.db import Base, UTCDateTime, utcnow
+from tracker.db import Base, UTCDateTime, one_of, utcnow
 
 if TYPE_CHECKING:
-    from tracker.courses.models import TherapySession
+    from tracker.sessions.models import TherapySession
 
 THEME_CATEGORIES = {
     "emotion": "Emotion",
@@ -70,15 +70,11 @@ STATUS_AFTER_DECISION = {
 }
 
 
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
 class Theme(Base):
     __tablename__ = "themes"
     __table_args__ = (
-        CheckConstraint(_in("category", THEME_CATEGORIES), name="category"),
-        CheckConstraint(_in("status", THEME_STATUSES), name="status"),
+        CheckConstraint(one_of("category", THEME_CATEGORIES), name="category"),
+        CheckConstraint(one_of("status", THEME_STATUSES), name="status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -102,7 +98,7 @@ class ThemeMention(Base):
     __tablename__ = "theme_mentions"
     __table_args__ = (
         UniqueConstraint("session_id", "theme_id"),
-        CheckConstraint(_in("decision", THEME_DECISIONS), name="decision"),
+        CheckConstraint(one_of("decision", THEME_DECISIONS), name="decision"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -119,7 +115,7 @@ class Belief(Base):
     """An old belief or pattern and the emerging one that is replacing it."""
 
     __tablename__ = "beliefs"
-    __table_args__ = (CheckConstraint(_in("status", BELIEF_STATUSES), name="status"),)
+    __table_args__ = (CheckConstraint(one_of("status", BELIEF_STATUSES), name="status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
@@ -141,7 +137,7 @@ class BeliefRating(Base):
     __tablename__ = "belief_ratings"
     __table_args__ = (
         UniqueConstraint("session_id", "belief_id"),
-        CheckConstraint(_in("decision", BELIEF_DECISIONS), name="decision"),
+        CheckConstraint(one_of("decision", BELIEF_DECISIONS), name="decision"),
         CheckConstraint("old_conviction BETWEEN 0 AND 100", name="old_conviction"),
         CheckConstraint("new_conviction BETWEEN 0 AND 100", name="new_conviction"),
     )
@@ -164,8 +160,8 @@ class Strategy(Base):
 
     __tablename__ = "strategies"
     __table_args__ = (
-        CheckConstraint(_in("category", STRATEGY_CATEGORIES), name="category"),
-        CheckConstraint(_in("status", STRATEGY_STATUSES), name="status"),
+        CheckConstraint(one_of("category", STRATEGY_CATEGORIES), name="category"),
+        CheckConstraint(one_of("status", STRATEGY_STATUSES), name="status"),
         CheckConstraint("target_per_week BETWEEN 1 AND 50", name="target"),
     )
 
@@ -195,7 +191,7 @@ class StrategyReview(Base):
     __tablename__ = "strategy_reviews"
     __table_args__ = (
         UniqueConstraint("session_id", "strategy_id"),
-        CheckConstraint(_in("decision", STRATEGY_DECISIONS), name="decision"),
+        CheckConstraint(one_of("decision", STRATEGY_DECISIONS), name="decision"),
         CheckConstraint("times_practised BETWEEN 0 AND 500", name="times"),
         CheckConstraint("helpfulness BETWEEN 0 AND 10", name="helpfulness"),
     )

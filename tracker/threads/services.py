@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from tracker.courses.models import TherapySession
+from tracker.sessions.models import TherapySession
 from tracker.threads.carry import CarriedItem
 from tracker.threads.models import (
     STATUS_AFTER_DECISION,

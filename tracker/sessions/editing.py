@@ -3,6 +3,7 @@ carried items, and the validated input."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime
 
@@ -10,11 +11,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wtforms.fields.choices import SelectChoice
 
-from tracker.courses.models import TherapySession
+from tracker.converters import MAX_ID
 from tracker.dosing.services import dosing_form_data
-from tracker.notes.forms import SessionForm
-from tracker.notes.services import SessionInput
+from tracker.sessions.forms import SessionForm
+from tracker.sessions.kinds import DOSING_CODES
+from tracker.sessions.models import TherapySession
+from tracker.sessions.services import SessionInput
 from tracker.threads.carry import CarriedItem, Carry
+
+# One open copy of the page (a browser tab) names its autosaves with this.
+EDITOR_ID = re.compile(r"^[0-9a-f]{16,32}$")
+
+
+def bounded_int(raw: str | None) -> int | None:
+    """A version number as posted, or None when it is not one a database can hold."""
+    if raw is None or not raw.isascii() or not raw.isdigit() or len(raw) > 10:
+        return None
+    value = int(raw)
+    return value if 1 <= value <= MAX_ID else None
 
 
 def new_editor_id() -> str:
@@ -40,7 +54,7 @@ def initial_data(session: TherapySession, carry: Carry, private_notes: str) -> d
         "beliefs": [_belief_values(item) for item in carry.beliefs],
         "themes": [_theme_values(item) for item in carry.themes],
     }
-    if session.kind == "dosing":
+    if session.kind_spec.has_dosing:
         data["dosing"] = dosing_form_data(session.dosing,
                                           default_medication=course.default_medication,
                                           default_route=course.default_route)
@@ -79,12 +93,12 @@ def _theme_values(item: CarriedItem) -> dict:
 def configure(db: Session, form: SessionForm, session: TherapySession, carry: Carry) -> bool:
     """Fit the form to this session. Returns False when the carried items in the form are
     not the ones carried now (the open items changed while the page was open)."""
-    if session.kind != "dosing":
+    if not session.kind_spec.has_dosing:
         del form.dosing
-    if session.kind == "integration":
+    if session.kind_spec.follows_dosing:
         dosing_sessions = db.scalars(
             select(TherapySession).where(TherapySession.course_id == session.course_id,
-                                         TherapySession.kind == "dosing")
+                                         TherapySession.kind.in_(DOSING_CODES))
             .order_by(TherapySession.starts_at)).all()
         form.follows_dosing_id.choices = [SelectChoice(0, "— none —")] + [
             SelectChoice(s.id, f"Dose {n} · {s.starts_at:%Y-%m-%d}")

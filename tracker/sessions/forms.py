@@ -1,6 +1,9 @@
-"""The session documentation form: details, dosing, carried items, new items, the notes."""
+"""The session forms: starting one, documenting it (details, dosing, carried items, new
+items, the notes), signing it and adding an addendum."""
 
 from __future__ import annotations
+
+from datetime import date, time
 
 from wtforms import (
     DateField,
@@ -18,7 +21,8 @@ from wtforms.widgets import HiddenInput
 from tracker.converters import MAX_ID
 from tracker.courses.forms import plausible_session_date
 from tracker.dosing.forms import DosingForm
-from tracker.forms import BaseForm, SafeFieldList
+from tracker.forms import BaseForm, SafeFieldList, choices
+from tracker.sessions.kinds import KINDS
 from tracker.threads.forms import (
     BeliefReviewForm,
     NewBeliefForm,
@@ -32,6 +36,22 @@ _DB_INT = NumberRange(min=1, max=MAX_ID, message="This page is out of date; relo
 NEW_THEME_SLOTS = 2
 NEW_BELIEF_SLOTS = 1
 NEW_STRATEGY_SLOTS = 2
+
+
+class NewSessionForm(BaseForm):
+    """The first step of a session: which course, what kind, when. The documentation page
+    (with every open item carried forward) follows."""
+
+    course_id = SelectField("Course", coerce=int, validators=[InputRequired()])
+    kind = SelectField("Kind of session",
+                       choices=choices({k.code: k.choice_label for k in KINDS.values()}),
+                       validators=[InputRequired()])
+    session_date = DateField("Date", validators=[InputRequired(), plausible_session_date],
+                             default=date.today)
+    start_time = TimeField("Start time", validators=[InputRequired()], default=lambda: time(10))
+    duration_minutes = IntegerField("Duration (minutes)", default=50,
+                                    validators=[InputRequired(), NumberRange(min=1, max=720)])
+    submit = SubmitField("Start documenting")
 
 
 class SessionForm(BaseForm):

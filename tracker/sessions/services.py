@@ -1,4 +1,4 @@
-"""Saving, signing and amending a session; autosaved drafts and edit conflicts.
+"""Starting, saving, signing and amending a session (its drafts: drafts.py).
 
 A save is one transaction: the session fields, the private note, the dosing record and
 every decision on carried items are written together or not at all. The session's
@@ -15,11 +15,14 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from tracker.auth.models import User
-from tracker.courses.models import Addendum, PsychotherapyNote, SessionDraft, TherapySession
+from tracker.courses.models import Course
 from tracker.db import utcnow
 from tracker.dosing.models import DosingRecord
 from tracker.dosing.services import save_dosing
 from tracker.export.record import content_hash
+from tracker.patients.models import Patient
+from tracker.sessions.kinds import DOSING_CODES, get_kind
+from tracker.sessions.models import Addendum, PsychotherapyNote, SessionDraft, TherapySession
 from tracker.threads import services as threads
 from tracker.threads.carry import DEFAULT_THEME_WINDOW, Carry, carry_for
 from tracker.threads.models import BeliefRating, StrategyReview, ThemeMention
@@ -56,6 +59,10 @@ class SignRefused(ValueError):
     """The session is not ready to sign; the message is safe to show."""
 
 
+class SessionRuleError(ValueError):
+    """A rule about sessions was broken; the message is safe to show."""
+
+
 @dataclass(repr=False)  # Holds clinical text: no repr.
 class SessionInput:
     """Validated values from the session page, copied explicitly from the form."""
@@ -74,6 +81,30 @@ class SessionInput:
     new_themes: list[dict]
     new_beliefs: list[dict]
     new_strategies: list[dict]
+
+
+def create_session(db: Session, user: User, patient: Patient, course: Course, *, kind: str,
+                   starts_at: datetime, duration_minutes: int) -> TherapySession:
+    """A new draft. A kind that follows a dosing session is attached to the latest dosing
+    session of the course before it."""
+    if course.patient_id != patient.id:
+        raise SessionRuleError("This course belongs to another patient.")
+    follows = None
+    if get_kind(kind).follows_dosing:
+        follows = db.scalar(
+            select(TherapySession.id)
+            .where(TherapySession.course_id == course.id,
+                   TherapySession.kind.in_(DOSING_CODES), TherapySession.starts_at <= starts_at)
+            .order_by(TherapySession.starts_at.desc()).limit(1)
+        )
+    session = TherapySession(
+        patient_id=patient.id, course_id=course.id, kind=kind, starts_at=starts_at,
+        duration_minutes=duration_minutes, follows_dosing_id=follows, created_by_id=user.id,
+        status="draft",
+    )
+    db.add(session)
+    db.flush()
+    return session
 
 
 def private_note(db: Session, session: TherapySession, user: User) -> PsychotherapyNote | None:
@@ -95,12 +126,12 @@ def save_session(db: Session, user: User, session: TherapySession, carry: Carry,
     _check_carry(carry, data)
     session.starts_at = data.starts_at
     session.duration_minutes = data.duration_minutes
-    if session.kind == "integration":
+    if session.kind_spec.follows_dosing:
         session.follows_dosing_id = data.follows_dosing_id
     session.intention = data.intention
     session.summary = data.summary
     _save_private_note(db, session, user, data.private_notes)
-    if session.kind == "dosing" and data.dosing is not None:
+    if session.kind_spec.has_dosing and data.dosing is not None:
         save_dosing(db, session, data.dosing, session.patient.weight_kg)
     for item in carry.strategies:
         threads.review_strategy(db, session, item, data.strategies[item.record.id])
@@ -154,7 +185,7 @@ def sign_problems(db: Session, user: User, session: TherapySession, carry: Carry
                         "discarded on the editing page first.")
     if not session.summary.strip():
         problems.append("Write a summary for the progress note.")
-    if session.kind == "dosing" and session.dosing is None:
+    if session.kind_spec.has_dosing and session.dosing is None:
         problems.append("Record the dosing details (medication, route, dose).")
     if carry.undecided:
         problems.append(f"{carry.undecided} carried item(s) still need a decision.")
@@ -185,53 +216,3 @@ def add_addendum(db: Session, user: User, session: TherapySession, body: str) ->
     db.add(addendum)
     db.flush()
     return addendum
-
-
-# Autosaved drafts ------------------------------------------------------------------------
-
-def autosave(db: Session, user: User, session: TherapySession, editor_id: str,
-             base_version: int, data: dict) -> SessionDraft:
-    if session.is_signed:
-        raise SessionLocked()
-    draft = db.scalar(select(SessionDraft).where(
-        SessionDraft.session_id == session.id, SessionDraft.user_id == user.id,
-        SessionDraft.editor_id == editor_id, SessionDraft.kind == "autosave"))
-    if draft is None:
-        draft = SessionDraft(session_id=session.id, editor_id=editor_id, kind="autosave",
-                             user_id=user.id)
-        db.add(draft)
-    draft.base_version = base_version
-    draft.data = data
-    draft.saved_at = utcnow()
-    db.flush()
-    return draft
-
-
-def keep_conflict_copy(db: Session, user: User, session: TherapySession, editor_id: str,
-                       base_version: int, data: dict) -> SessionDraft:
-    """A save that was refused is kept whole, to be reconciled by the therapist."""
-    draft = SessionDraft(session_id=session.id, user_id=user.id, editor_id=editor_id,
-                         kind="conflict", base_version=base_version, data=data,
-                         saved_at=utcnow())
-    db.execute(delete(SessionDraft).where(SessionDraft.session_id == session.id,
-                                          SessionDraft.user_id == user.id,
-                                          SessionDraft.editor_id == editor_id))
-    db.add(draft)
-    db.flush()
-    return draft
-
-
-def drafts_of(db: Session, user: User, session: TherapySession) -> list[SessionDraft]:
-    return list(db.scalars(
-        select(SessionDraft).where(SessionDraft.session_id == session.id,
-                                   SessionDraft.user_id == user.id)
-        .order_by(SessionDraft.saved_at.desc())))
-
-
-def restorable_autosave(drafts: list[SessionDraft], session: TherapySession):
-    """The newest autosave typed on top of the version now saved, if it is newer than it."""
-    for draft in drafts:
-        if (draft.kind == "autosave" and draft.base_version == session.version
-                and draft.saved_at > session.updated_at):
-            return draft
-    return None

@@ -1,0 +1,68 @@
+"""Autosaved drafts and conflict copies: what a tab typed but has not saved, kept server-side
+(encrypted like the private notes) until it is saved, reconciled or discarded."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from tracker.auth.models import User
+from tracker.db import utcnow
+from tracker.sessions.models import SessionDraft, TherapySession
+from tracker.sessions.services import SessionLocked
+
+
+def autosave(db: Session, user: User, session: TherapySession, editor_id: str,
+             base_version: int, data: dict) -> SessionDraft:
+    if session.is_signed:
+        raise SessionLocked()
+    draft = db.scalar(select(SessionDraft).where(
+        SessionDraft.session_id == session.id, SessionDraft.user_id == user.id,
+        SessionDraft.editor_id == editor_id, SessionDraft.kind == "autosave"))
+    if draft is None:
+        draft = SessionDraft(session_id=session.id, editor_id=editor_id, kind="autosave",
+                             user_id=user.id)
+        db.add(draft)
+    draft.base_version = base_version
+    draft.data = data
+    draft.saved_at = utcnow()
+    db.flush()
+    return draft
+
+
+def keep_conflict_copy(db: Session, user: User, session: TherapySession, editor_id: str,
+                       base_version: int, data: dict) -> SessionDraft:
+    """A save that was refused is kept whole, to be reconciled by the therapist."""
+    draft = SessionDraft(session_id=session.id, user_id=user.id, editor_id=editor_id,
+                         kind="conflict", base_version=base_version, data=data,
+                         saved_at=utcnow())
+    db.execute(delete(SessionDraft).where(SessionDraft.session_id == session.id,
+                                          SessionDraft.user_id == user.id,
+                                          SessionDraft.editor_id == editor_id))
+    db.add(draft)
+    db.flush()
+    return draft
+
+
+def drafts_of(db: Session, user: User, session: TherapySession) -> list[SessionDraft]:
+    return list(db.scalars(
+        select(SessionDraft).where(SessionDraft.session_id == session.id,
+                                   SessionDraft.user_id == user.id)
+        .order_by(SessionDraft.saved_at.desc())))
+
+
+def restorable_autosave(drafts: list[SessionDraft], session: TherapySession):
+    """The newest autosave typed on top of the version now saved, if it is newer than it."""
+    for draft in drafts:
+        if (draft.kind == "autosave" and draft.base_version == session.version
+                and draft.saved_at > session.updated_at):
+            return draft
+    return None
+
+
+def to_reconcile(drafts: list[SessionDraft], session: TherapySession,
+                 restored: SessionDraft | None) -> list[SessionDraft]:
+    """The copies the editing page lists below the form: refused saves, and typing based on
+    an older version than the one saved (the copy loaded into the form is not listed)."""
+    return [d for d in drafts if d is not restored
+            and (d.kind == "conflict" or d.base_version != session.version)]
