@@ -146,3 +146,12 @@ def test_flask_cli_explains_a_missing_secret_in_one_line(tmp_path):
     assert result.returncode != 0
     assert "SECRET_KEY is missing" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_every_command_is_registered_in_one_place_and_listed_there(app):
+    from tracker import cli
+
+    registered = {command.name for command in cli.COMMANDS}
+    assert set(app.cli.commands) == registered
+    for name in registered | {"init", "generate-key"}:
+        assert f"\n    {name}" in cli.__doc__, name

@@ -1,6 +1,7 @@
 import pytest
 
 from tracker import ConfigError, create_app
+from tracker.audit import hooks as audit_hooks
 
 SECRET = "a-real-secret-that-is-long-enough-0123456789abcdef"
 # What a production config.py holds besides SECRET_KEY (init writes all of them).
@@ -91,3 +92,20 @@ def test_an_all_digit_secret_from_the_environment_is_kept_as_text(instance, monk
     (instance / "config.py").write_text(KEYS)
     app = create_app()
     assert app.config["SECRET_KEY"] == "1234567890" * 4
+
+
+def test_refuses_to_start_without_an_audit_key(instance):
+    (instance / "config.py").write_text(
+        f"SECRET_KEY = {SECRET!r}\n" + KEYS.replace("AUDIT_KEY", "# AUDIT_KEY"))
+    with pytest.raises(ConfigError) as raised:
+        create_app()
+    assert "AUDIT_KEY is missing" in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_an_all_digit_audit_key_from_the_environment_is_kept_as_text(instance, monkeypatch):
+    monkeypatch.setenv("TRACKER_AUDIT_KEY", "9876543210" * 4)
+    (instance / "config.py").write_text(f"SECRET_KEY = {SECRET!r}\n" + KEYS.replace(
+        "AUDIT_KEY", "# AUDIT_KEY"))
+    app = create_app()
+    with app.app_context():
+        assert audit_hooks.key() == b"9876543210" * 4  # The chain's HMAC key, as text.

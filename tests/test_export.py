@@ -14,11 +14,9 @@ from sqlalchemy import select
 from tests.conftest import add_patient
 from tracker.courses.models import Course
 from tracker.dosing.models import BoosterDose, DosingRecord, VitalSigns
-from tracker.export.record import (
-    EXPORT_FORMAT,
-    EXPORT_VERSION,
+from tracker.export.record import EXPORT_FORMAT, EXPORT_VERSION, patient_export
+from tracker.export.session_record import (
     content_hash,
-    patient_export,
     session_record,
     session_record_options,
     signable_content,

@@ -184,9 +184,10 @@ def test_another_therapist_gets_404_for_every_session_and_course_url(
         checked.add(endpoint)
 
     assert _snapshot(app) == before
-    assert {"sessions.show", "sessions.edit", "sessions.autosave", "sessions.sign", "sessions.add_addendum",
-            "sessions.discard_draft", "sessions.remove_item", "courses.new_course",
-            "courses.edit_course", "sessions.new", "export.patient_record"} <= checked
+    assert {"sessions.show", "sessions.edit", "sessions.autosave", "sessions.sign",
+            "sessions.add_addendum", "sessions.discard_draft", "sessions.remove_item",
+            "courses.new_course", "courses.edit_course", "sessions.new",
+            "export.patient_record"} <= checked
     # Nor can the colleague start a session for the patient with their own course id.
     assert stranger.get(f"/patients/{pid}").status_code == 404
 

@@ -34,7 +34,7 @@ from tests.sessions_helpers import (
 from tracker.auth.models import LoginSession
 from tracker.db import utcnow
 from tracker.dosing.models import DosingRecord, VitalSigns
-from tracker.export.record import content_hash, session_record_options
+from tracker.export.session_record import content_hash, session_record_options
 from tracker.sessions import services as notes
 from tracker.sessions.models import Addendum, PsychotherapyNote, SessionDraft, TherapySession
 from tracker.threads.carry import Carry

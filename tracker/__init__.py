@@ -4,25 +4,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, redirect, url_for
-from flask.cli import NoAppException
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from tracker import access, db, errors, headers, labels, limits, logs, models  # noqa: F401  (all models mapped)
-from tracker.config import MIN_SECRET_LENGTH, PLACEHOLDER_SECRETS, Defaults
+from tracker import access, dates, db, errors, headers, labels, limits, logs, models  # noqa: F401  (all models mapped)
+from tracker.config import ConfigError, Defaults, finish_config
 from tracker.converters import IdConverter
 
+__all__ = ["ConfigError", "create_app"]
 PACKAGE_DIR = Path(__file__).resolve().parent
 csrf = CSRFProtect()
-
-
-class ConfigError(NoAppException):
-    """The configuration cannot be used. A NoAppException, so the flask CLI prints one line."""
 
 
 def template_folder() -> str:
@@ -49,7 +44,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("TRACKER")
     if test_config is not None:
         app.config.from_mapping(test_config)
-    _finish_config(app)
+    finish_config(app)
 
     app.url_map.converters["id"] = IdConverter
     if app.config["PROXY_FIX_X_FOR"]:
@@ -68,73 +63,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     headers.init_app(app)
     labels.init_app(app)
+    dates.init_app(app)
     logs.init_app(app)
     from tracker.audit import hooks as audit_hooks
     from tracker.search import index as search_index
 
     audit_hooks.init_app(app)
     search_index.init_sync()
-    app.cli.add_command(search_index.reindex_command)
 
     from tracker import cli
 
     cli.init_app(app)
     return app
-
-
-INTEGER_SETTINGS = ("SESSION_IDLE_MINUTES", "SESSION_LIFETIME_HOURS", "SQLITE_BUSY_TIMEOUT_MS",
-                    "PASSWORD_MIN_LENGTH", "PATIENTS_PER_PAGE", "THEME_CARRY_SESSIONS",
-                    "INTEGRATION_WINDOW_DAYS", "EMERGENCY_ACCESS_MINUTES",
-                    "PROXY_FIX_X_FOR", "ARGON2_TIME_COST", "ARGON2_MEMORY_COST",
-                    "ARGON2_PARALLELISM")
-
-
-def _finish_config(app: Flask) -> None:
-    for name in INTEGER_SETTINGS:
-        value = app.config.get(name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ConfigError(f"{name} must be a whole number, not {type(value).__name__}.")
-    secret = app.config.get("SECRET_KEY")
-    if secret is not None and not isinstance(secret, str):
-        secret = str(secret)  # An all-digit TRACKER_SECRET_KEY arrives parsed as a number.
-        app.config["SECRET_KEY"] = secret
-    if not (app.debug or app.testing):
-        if not secret or secret in PLACEHOLDER_SECRETS or len(secret) < MIN_SECRET_LENGTH:
-            raise ConfigError(
-                "SECRET_KEY is missing or too weak: run `flask --app tracker init` to write "
-                f"{Path(app.instance_path) / 'config.py'}, or set TRACKER_SECRET_KEY "
-                f"(at least {MIN_SECRET_LENGTH} random characters)."
-            )
-    elif not secret:
-        app.config["SECRET_KEY"] = os.urandom(32).hex()
-    _check_encryption_keys(app)
-    if app.config["SESSION_COOKIE_SECURE"] is None:
-        app.config["SESSION_COOKIE_SECURE"] = not app.debug
-    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_LIFETIME_HOURS"])
-
-
-def _check_encryption_keys(app: Flask) -> None:
-    """Private notes are encrypted with ENCRYPTION_KEYS: refuse to start without usable keys
-    (debug and testing without any get a throwaway key: what they write is unreadable after
-    a restart)."""
-    from tracker import crypto
-
-    keys = app.config.get("ENCRYPTION_KEYS")
-    if not keys and (app.debug or app.testing):
-        key_id = f"ephemeral-{os.urandom(4).hex()}"
-        keys = {key_id: crypto.new_key()}
-        app.config["ENCRYPTION_KEY_ID"] = key_id
-    try:
-        crypto.Keyring.from_config(keys, app.config.get("ENCRYPTION_KEY_ID"))
-    except crypto.KeyConfigError as error:
-        where = Path(app.instance_path) / "config.py"
-        raise ConfigError(
-            f"{error} Private notes are encrypted with these keys: `flask --app tracker init` "
-            f"adds one to {where}; `flask --app tracker generate-key` prints one to set there "
-            "or in TRACKER_ENCRYPTION_KEYS."
-        ) from None
-    app.config["ENCRYPTION_KEYS"] = {str(k): v for k, v in keys.items()}
-    app.config["ENCRYPTION_KEY_ID"] = str(app.config["ENCRYPTION_KEY_ID"])
 
 
 def _register_blueprints(app: Flask) -> None:

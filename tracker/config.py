@@ -1,6 +1,20 @@
-"""Built-in defaults. Nothing here reads the environment: layering happens in create_app()."""
+"""Built-in defaults, and the check of the layered settings (create_app() layers them:
+defaults, instance/config.py, TRACKER_* variables, test_config). Nothing here reads the
+environment at import time."""
 
+from __future__ import annotations
+
+import os
+import secrets
 from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+from flask.cli import NoAppException
+
+
+class ConfigError(NoAppException):
+    """The configuration cannot be used. A NoAppException, so the flask CLI prints one line."""
 
 
 class _FreshDict:
@@ -19,6 +33,9 @@ class Defaults:
     # Required outside debug/testing; `init` writes them, `generate-key` makes another.
     ENCRYPTION_KEYS = _FreshDict()
     ENCRYPTION_KEY_ID = None
+    # The audit trail's HMAC key (tracker/audit/chain.py). Required outside debug/testing;
+    # `init` writes one. Keep a copy apart from the database backups.
+    AUDIT_KEY = None
 
     # Database: None means instance/tracker.sqlite3.
     DATABASE_URL = None
@@ -83,3 +100,74 @@ class Defaults:
 # Values that must never be used as a real secret.
 PLACEHOLDER_SECRETS = frozenset({"", "dev", "change-me", "changeme", "secret", "replace-me"})
 MIN_SECRET_LENGTH = 32
+
+
+INTEGER_SETTINGS = ("SESSION_IDLE_MINUTES", "SESSION_LIFETIME_HOURS", "SQLITE_BUSY_TIMEOUT_MS",
+                    "PASSWORD_MIN_LENGTH", "PATIENTS_PER_PAGE", "THEME_CARRY_SESSIONS",
+                    "INTEGRATION_WINDOW_DAYS", "EMERGENCY_ACCESS_MINUTES",
+                    "PROXY_FIX_X_FOR", "ARGON2_TIME_COST", "ARGON2_MEMORY_COST",
+                    "ARGON2_PARALLELISM")
+
+
+def finish_config(app: Flask) -> None:
+    """Check the layered settings and fill in what debug and testing may leave out; raises
+    ConfigError with one line that says what to do."""
+    for name in INTEGER_SETTINGS:
+        value = app.config.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(f"{name} must be a whole number, not {type(value).__name__}.")
+    secret = app.config.get("SECRET_KEY")
+    if secret is not None and not isinstance(secret, str):
+        secret = str(secret)  # An all-digit TRACKER_SECRET_KEY arrives parsed as a number.
+        app.config["SECRET_KEY"] = secret
+    if not (app.debug or app.testing):
+        if not secret or secret in PLACEHOLDER_SECRETS or len(secret) < MIN_SECRET_LENGTH:
+            raise ConfigError(
+                "SECRET_KEY is missing or too weak: run `flask --app tracker init` to write "
+                f"{Path(app.instance_path) / 'config.py'}, or set TRACKER_SECRET_KEY "
+                f"(at least {MIN_SECRET_LENGTH} random characters)."
+            )
+    elif not secret:
+        app.config["SECRET_KEY"] = os.urandom(32).hex()
+    _check_encryption_keys(app)
+    _check_audit_key(app)
+    if app.config["SESSION_COOKIE_SECURE"] is None:
+        app.config["SESSION_COOKIE_SECURE"] = not app.debug
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_LIFETIME_HOURS"])
+
+
+def _check_encryption_keys(app: Flask) -> None:
+    """Private notes are encrypted with ENCRYPTION_KEYS: refuse to start without usable keys
+    (debug and testing without any get a throwaway key: what they write is unreadable after
+    a restart)."""
+    from tracker import crypto
+
+    keys = app.config.get("ENCRYPTION_KEYS")
+    if not keys and (app.debug or app.testing):
+        key_id = f"ephemeral-{os.urandom(4).hex()}"
+        keys = {key_id: crypto.new_key()}
+        app.config["ENCRYPTION_KEY_ID"] = key_id
+    try:
+        crypto.Keyring.from_config(keys, app.config.get("ENCRYPTION_KEY_ID"))
+    except crypto.KeyConfigError as error:
+        where = Path(app.instance_path) / "config.py"
+        raise ConfigError(
+            f"{error} Private notes are encrypted with these keys: `flask --app tracker init` "
+            f"adds one to {where}; `flask --app tracker generate-key` prints one to set there "
+            "or in TRACKER_ENCRYPTION_KEYS."
+        ) from None
+    app.config["ENCRYPTION_KEYS"] = {str(k): v for k, v in keys.items()}
+    app.config["ENCRYPTION_KEY_ID"] = str(app.config["ENCRYPTION_KEY_ID"])
+
+
+def _check_audit_key(app: Flask) -> None:
+    """The audit trail's HMAC key: required outside debug and testing, which get a throwaway
+    one (their chain cannot be verified after a restart)."""
+    if app.config.get("AUDIT_KEY"):
+        app.config["AUDIT_KEY"] = str(app.config["AUDIT_KEY"])
+        return
+    if not (app.debug or app.testing):
+        raise ConfigError("AUDIT_KEY is missing: run `flask --app tracker init` to add one "
+                          "to instance/config.py, or set TRACKER_AUDIT_KEY.")
+    app.config["AUDIT_KEY"] = secrets.token_hex(32)
+

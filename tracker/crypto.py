@@ -13,7 +13,8 @@ database:
     ENCRYPTION_KEY_ID = "20261123_a1f3"   # the key new values are encrypted with
 
 Every key listed keeps decrypting, so keys can be rotated without downtime: add a new key
-and make it current, run `flask --app tracker rotate-keys`, then remove the old key.
+and make it current, run `flask --app tracker rotate-keys` (tracker/cli/keys.py), then
+remove the old key.
 """
 
 from __future__ import annotations
@@ -23,15 +24,14 @@ import binascii
 import json
 import re
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app, has_app_context
-from sqlalchemy import Text, bindparam, func, select, table, update
-from sqlalchemy import column as sql_column
+from sqlalchemy import Text
 from sqlalchemy.types import TypeDecorator
 
 VERSION = "v1"
@@ -221,73 +221,3 @@ class EncryptedJSON(EncryptedText):
 
     def deserialize(self, text: str):
         return json.loads(text)
-
-
-# Rotation ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EncryptedColumn:
-    table: str
-    primary_key: str
-    column: str
-    label: str
-
-
-def encrypted_columns() -> list[EncryptedColumn]:
-    """Every encrypted column of the models (found by type, so new ones are rotated too)."""
-    from tracker.db import Base
-    from tracker.models import __all__ as _models  # noqa: F401  (fills Base.metadata)
-
-    found = []
-    for mapped in Base.metadata.sorted_tables:
-        for column in mapped.columns:
-            if isinstance(column.type, EncryptedText):
-                [primary_key] = mapped.primary_key.columns
-                found.append(EncryptedColumn(mapped.name, primary_key.name, column.name,
-                                             column.type.label))
-    return found
-
-
-def rotate(connection, ring: Keyring, *, batch_size: int = 500) -> Iterator[bool]:
-    """Re-encrypt with the current key every value that names another key, in batches, on
-    `connection` (the caller owns the transaction). Reads the raw text, never the models,
-    so that nothing else about a row changes (no updated_at bump). Yields, per value, whether
-    it is rewritten (for a progress bar and the count)."""
-    for spec in encrypted_columns():
-        raw = table(spec.table, sql_column(spec.primary_key), sql_column(spec.column, Text))
-        key, value = raw.c[spec.primary_key], raw.c[spec.column]
-        last = None
-        while True:
-            query = (select(key, value).where(value.is_not(None)).order_by(key)
-                     .limit(batch_size))
-            if last is not None:
-                query = query.where(key > last)
-            rows = connection.execute(query).all()
-            if not rows:
-                break
-            changes = []
-            for row_key, stored in rows:
-                if stored is None or ring.is_current(stored, spec.label):
-                    yield False
-                    continue
-                plaintext = ring.decrypt(stored, spec.label)
-                changes.append({"row_key": row_key, "stored": stored,
-                                "new": ring.encrypt(plaintext, spec.label)})
-                yield True
-            if changes:
-                connection.execute(
-                    update(raw).where(key == bindparam("row_key"),
-                                      value == bindparam("stored"))
-                    .values({spec.column: bindparam("new")}),
-                    changes)
-            last = rows[-1][0]
-
-
-def count_encrypted(connection) -> int:
-    total = 0
-    for spec in encrypted_columns():
-        raw = table(spec.table, sql_column(spec.column, Text))
-        total += connection.execute(select(func.count()).select_from(raw)
-                                    .where(raw.c[spec.column].is_not(None))).scalar()
-    return total

@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.form import SUBMIT_METHODS, _Auto
 from wtforms import FieldList, Form, PasswordField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import StopValidation
 
 # C0 and C1 control characters other than tab, newline and carriage return (PostgreSQL
 # refuses NUL; none of them is ever typed on purpose).
@@ -71,6 +72,12 @@ class SafeFieldList(FieldList):
                 index = key[offset:].split(self._field_separator, 1)[0]
                 if index.isascii() and index.isdigit() and len(index) <= 3:
                     yield int(index)
+
+
+def finite_number(form, field):
+    """NaN and infinities parse as decimals; stop before NumberRange compares them."""
+    if field.data is not None and not field.data.is_finite():
+        raise StopValidation("Enter a number.")
 
 
 def choices(labels: dict[str, str], blank: str | None = None) -> list[SelectChoice]:

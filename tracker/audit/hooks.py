@@ -11,8 +11,6 @@ Events hold ids and action codes only.
 
 from __future__ import annotations
 
-import secrets
-
 import click
 from flask import Flask, current_app, g, has_request_context, request
 from flask.cli import with_appcontext
@@ -175,14 +173,6 @@ def verify_audit_command() -> None:
 
 
 def init_app(app: Flask) -> None:
-    if not app.config.get("AUDIT_KEY"):
-        if not (app.debug or app.testing):
-            from tracker import ConfigError
-
-            raise ConfigError("AUDIT_KEY is missing: run `flask --app tracker init` to add one "
-                              "to instance/config.py, or set TRACKER_AUDIT_KEY.")
-        app.config["AUDIT_KEY"] = secrets.token_hex(32)
     event.listen(app.extensions["tracker.sessionmaker"], "before_commit", _on_commit)
     event.listen(app.extensions["tracker.sessionmaker"], "after_flush", _on_flush)
     app.after_request(_after_request)
-    app.cli.add_command(verify_audit_command)

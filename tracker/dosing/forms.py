@@ -21,8 +21,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from tracker.dosing import rules
 from tracker.dosing.models import ADVERSE_EVENTS, MEDICATIONS, ROUTES, TIMEPOINTS, TRANSPORT
-from tracker.forms import SafeFieldList, SubForm, choices
-from tracker.patients.forms import finite_number
+from tracker.forms import SafeFieldList, SubForm, choices, finite_number
 
 MAX_BOOSTERS = 6
 BOOSTER_SLOTS = 2

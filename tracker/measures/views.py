@@ -4,6 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from tracker import dates
 from tracker.access import get_patient_or_404
 from tracker.courses.services import list_courses
 from tracker.db import get_db
@@ -27,7 +28,7 @@ def new(patient_id: int, instrument: str):
     form.course_id.choices = [SelectChoice(c.id, c.title) for c in courses]
     sessions = {s.id: s for c in courses for s in c.sessions}
     form.session_id.choices = [SelectChoice(0, "— between sessions —")] + [
-        SelectChoice(s.id, f"{s.starts_at:%Y-%m-%d} · {s.kind_spec.lower_label}")
+        SelectChoice(s.id, f"{dates.show(s.starts_at, 'iso')} · {s.kind_spec.lower_label}")
         for s in sorted(sessions.values(), key=lambda s: s.starts_at, reverse=True)]
     if request.method == "GET":
         chosen = request.args.get("session_id", type=int)

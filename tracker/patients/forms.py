@@ -7,20 +7,13 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
-    StopValidation,
     ValidationError,
 )
 
-from tracker.forms import BaseForm
+from tracker.forms import BaseForm, finite_number
 
 MIN_WEIGHT_KG = Decimal("20")
 MAX_WEIGHT_KG = Decimal("350")
-
-
-def finite_number(form, field):
-    """NaN and infinities parse as decimals; stop before NumberRange compares them."""
-    if field.data is not None and not field.data.is_finite():
-        raise StopValidation("Enter a number.")
 
 
 def plausible_birth_date(form, field):

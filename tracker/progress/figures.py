@@ -6,6 +6,7 @@ from datetime import date
 
 from markupsafe import Markup
 
+from tracker import dates
 from tracker.measures.services import ScoredResponse
 from tracker.progress import charts
 from tracker.progress.data import Progress, Row
@@ -47,8 +48,8 @@ def measure_chart(progress: Progress, code: str, items: list[ScoredResponse]) ->
         status.append("in remission")
     description = (
         f"{instrument.name} total score from {points[0].value:.0f} on "
-        f"{items[0].response.taken_on:%d %b} to {latest.score.total} on "
-        f"{latest.response.taken_on:%d %b}"
+        f"{dates.show(items[0].response.taken_on, 'short')} to {latest.score.total} on "
+        f"{dates.show(latest.response.taken_on, 'short')}"
         + (f" ({', '.join(status)})" if status else "")
         + f"; {len(progress.dosing_sessions)} dosing sessions marked. The same numbers are "
         "in the table below.")

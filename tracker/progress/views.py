@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from tracker import dates
 from tracker.access import get_patient_or_404
 from tracker.db import get_db
 from tracker.progress import data, figures
@@ -82,8 +83,9 @@ def page_css(patient_id: int):
     """The page margins of the print views: the patient's name on every printed page.
     A stylesheet of its own, because the CSP forbids inline styles."""
     patient = get_patient_or_404(get_db(), current_user, patient_id)
+    today = dates.show(date.today(), "iso")
     css = (f'@page {{ @top-left {{ content: "{_css_string(patient.display_name)}"; '
-           f'font-size: 9pt; color: #333; }} @top-right {{ content: "{date.today():%Y-%m-%d}"; '
+           f'font-size: 9pt; color: #333; }} @top-right {{ content: "{today}"; '
            f'font-size: 9pt; color: #333; }} }}\n')
     return Response(css, mimetype="text/css", headers={"Cache-Control": "no-store"})
 

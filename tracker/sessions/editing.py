@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wtforms.fields.choices import SelectChoice
 
+from tracker import dates
 from tracker.converters import MAX_ID
 from tracker.dosing.services import dosing_form_data
 from tracker.sessions.forms import SessionForm
@@ -101,7 +102,7 @@ def configure(db: Session, form: SessionForm, session: TherapySession, carry: Ca
                                          TherapySession.kind.in_(DOSING_CODES))
             .order_by(TherapySession.starts_at)).all()
         form.follows_dosing_id.choices = [SelectChoice(0, "— none —")] + [
-            SelectChoice(s.id, f"Dose {n} · {s.starts_at:%Y-%m-%d}")
+            SelectChoice(s.id, f"Dose {n} · {dates.show(s.starts_at, 'iso')}")
             for n, s in enumerate(dosing_sessions, 1)
         ]
     else:

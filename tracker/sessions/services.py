@@ -19,7 +19,7 @@ from tracker.courses.models import Course
 from tracker.db import utcnow
 from tracker.dosing.models import DosingRecord
 from tracker.dosing.services import save_dosing
-from tracker.export.record import content_hash
+from tracker.export.session_record import content_hash
 from tracker.patients.models import Patient
 from tracker.sessions.kinds import DOSING_CODES, get_kind
 from tracker.sessions.models import Addendum, PsychotherapyNote, SessionDraft, TherapySession

@@ -1,5 +1,5 @@
-"""Commands under `flask --app tracker`: init, db upgrade, create-user, seed-demo,
-generate-key, rotate-keys."""
+"""Setting up a practice: `init` (instance/config.py with fresh secrets, migrations, the
+demo), `db upgrade` and `db current`, `create-user`, `seed-demo`."""
 
 from __future__ import annotations
 
@@ -15,6 +15,12 @@ from sqlalchemy import func, select
 
 from tracker import crypto, migrate
 from tracker.db import get_db, get_engine
+
+
+def private_opener(path, flags):
+    """Files holding secrets or records are created readable by their owner only."""
+    return os.open(path, flags, 0o600)
+
 
 CONFIG_TEMPLATE = """\
 # Written by `flask --app tracker init`. Keep this file private: it holds the app's secrets.
@@ -48,7 +54,7 @@ def write_instance_config(instance_path: str) -> Path | None:
     path = folder / "config.py"
     if path.exists():
         return None
-    with open(path, "x", encoding="utf-8", opener=_private_opener) as handle:
+    with open(path, "x", encoding="utf-8", opener=private_opener) as handle:
         handle.write(CONFIG_TEMPLATE.format(secret=secrets.token_hex(32)) + _keys_block()
                      + _audit_block())
     return path
@@ -84,10 +90,6 @@ def _audit_block() -> str:
 
 def _keys_block() -> str:
     return KEYS_TEMPLATE.format(key_id=crypto.new_key_id(), key=crypto.new_key())
-
-
-def _private_opener(path, flags):
-    return os.open(path, flags, 0o600)
 
 
 @click.command("init")
@@ -211,146 +213,3 @@ def _print_demo_logins() -> None:
     click.echo("Demo logins (email / password):")
     for email, password, role in DEMO_LOGINS:
         click.echo(f"  {email:<28} {password:<24} {role}")
-
-
-@click.command("export-patient")
-@click.argument("patient_id", type=int)
-@click.option("--include-psychotherapy-notes", is_flag=True,
-              help="Also export the private psychotherapy notes (HIPAA 45 CFR 164.501): only "
-                   "with the patient's specific authorization.")
-@click.option("--output", type=click.Path(dir_okay=False, writable=True),
-              help="Write to this file (created private) instead of standard output.")
-@with_appcontext
-def export_patient_command(patient_id: int, include_psychotherapy_notes: bool,
-                           output: str | None) -> None:
-    """Export one patient's full progress record as JSON (schema: docs/export.md)."""
-    import json
-
-    from tracker.export.record import patient_export
-    from tracker.patients.models import Patient
-
-    db = get_db()
-    patient = db.get(Patient, patient_id)
-    if patient is None:
-        raise click.ClickException(f"No patient with id {patient_id}.")
-    text = json.dumps(patient_export(db, patient,
-                                     include_psychotherapy_notes=include_psychotherapy_notes),
-                      ensure_ascii=False, indent=2)
-    if output:
-        with open(output, "w", encoding="utf-8", opener=_private_opener) as handle:
-            handle.write(text + "\n")
-        click.echo(f"Wrote {output}", err=True)
-    else:
-        click.echo(text)
-
-
-@click.command("generate-key")
-def generate_key_command() -> None:
-    """Print a new encryption key, ready to paste into ENCRYPTION_KEYS (instance/config.py).
-
-    Also a plugin command (entry point flask.commands), so that it runs while the app still
-    refuses to start for want of a key.
-    """
-    key_id, key = crypto.new_key_id(), crypto.new_key()
-    click.echo(f"    {key_id!r}: {key!r},")
-    click.echo(f"# Add the line above to ENCRYPTION_KEYS; to encrypt with it, set "
-               f"ENCRYPTION_KEY_ID = {key_id!r}", err=True)
-    click.echo(f"# (environment: TRACKER_ENCRYPTION_KEYS__{key_id}={key})", err=True)
-
-
-@click.command("rotate-keys")
-@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000),
-              help="Values read and rewritten per round trip.")
-@with_appcontext
-def rotate_keys_command(batch_size: int) -> None:
-    """Re-encrypt the private notes and drafts with the current key (ENCRYPTION_KEY_ID).
-
-    Values already on the current key are left alone; the others are read with the key they
-    name and rewritten, all in one transaction (on error nothing changes). Safe to run again.
-
-    \b
-    Rotating a key, without downtime:
-      1. Add a new key (`flask --app tracker generate-key`) to ENCRYPTION_KEYS next to the
-         old one, make it ENCRYPTION_KEY_ID on every app server, restart them: new values
-         use the new key, the old key still decrypts.
-      2. Run `flask --app tracker rotate-keys`.
-      3. Remove the old key from ENCRYPTION_KEYS and restart. Keep it as long as any backup
-         made before step 2 is kept: restoring one needs it.
-    """
-    ring = crypto.keyring()
-    db = get_db()
-    connection = db.connection()
-    total = crypto.count_encrypted(connection)
-    try:
-        values = crypto.rotate(connection, ring, batch_size=batch_size)
-        with click.progressbar(values, length=total, label="Re-encrypting",
-                               show_pos=True) as bar:
-            rotated = sum(bar)
-    except crypto.DecryptionError as error:
-        db.rollback()
-        raise click.ClickException(f"{error} Nothing was changed.") from None
-    db.commit()
-    click.echo(f"Re-encrypted {rotated} of {total} values with key {ring.current_id!r} "
-               f"({total - rotated} were already on it).")
-    others = sorted(set(ring.ciphers) - {ring.current_id})
-    if others:
-        click.echo(f"No stored value uses {', '.join(map(repr, others))} any more: remove "
-                   f"{'them' if len(others) > 1 else 'it'} "
-                   "from ENCRYPTION_KEYS once no backup made before now needs it.")
-
-
-@click.command("backup")
-@click.argument("path", type=click.Path(dir_okay=False, writable=True))
-@with_appcontext
-def backup_command(path: str) -> None:
-    """Write a consistent backup of the database to PATH (a new file, readable by you only),
-    while the app keeps serving: SQLite's backup API, or pg_dump for PostgreSQL."""
-    from tracker import backup
-
-    url = get_engine().url
-    try:
-        outcome = backup.backup(url, path)
-    except backup.BackupError as error:
-        raise click.ClickException(str(error)) from error
-    click.echo(f"Backed up {backup.describe(url)} to {outcome.path}: "
-               f"{_size(outcome.size)} in {outcome.seconds:.2f} s.")
-
-
-@click.command("restore")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, readable=True))
-@click.option("--force", is_flag=True,
-              help="Replace the contents of a database that is not empty.")
-@with_appcontext
-def restore_command(path: str, force: bool) -> None:
-    """Bring the backup at PATH back into the configured database (stop the app first).
-    A database that holds data is refused unless --force."""
-    from tracker import backup
-
-    engine = get_engine()
-    engine.dispose()  # No pooled connection of this process may hold the database.
-    try:
-        outcome = backup.restore(engine.url, path, force=force)
-    except backup.BackupError as error:
-        raise click.ClickException(str(error)) from error
-    engine.dispose()
-    click.echo(f"Restored {outcome.path} ({_size(outcome.size)}) into "
-               f"{backup.describe(engine.url)} in {outcome.seconds:.2f} s.")
-    if migrate.current_revision(engine) != migrate.head_revision():
-        click.echo("The backup's schema is older than this version of the app: run "
-                   "`flask --app tracker db upgrade` before serving.")
-
-
-def _size(size: float) -> str:
-    if size < 1024:
-        return f"{int(size)} bytes"
-    for unit in ("KiB", "MiB", "GiB"):
-        size /= 1024
-        if size < 1024 or unit == "GiB":
-            break
-    return f"{size:.1f} {unit}"
-
-
-def init_app(app: Flask) -> None:
-    for command in (db_group, create_user_command, seed_demo_command, export_patient_command,
-                    generate_key_command, rotate_keys_command, backup_command, restore_command):
-        app.cli.add_command(command)

@@ -1,0 +1,92 @@
+"""The records as a whole: `export-patient` (JSON, docs/export.md), `backup` and `restore`."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from tracker import migrate
+from tracker.cli.setup import private_opener
+from tracker.db import get_db, get_engine
+
+
+@click.command("export-patient")
+@click.argument("patient_id", type=int)
+@click.option("--include-psychotherapy-notes", is_flag=True,
+              help="Also export the private psychotherapy notes (HIPAA 45 CFR 164.501): only "
+                   "with the patient's specific authorization.")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file (created private) instead of standard output.")
+@with_appcontext
+def export_patient_command(patient_id: int, include_psychotherapy_notes: bool,
+                           output: str | None) -> None:
+    """Export one patient's full progress record as JSON (schema: docs/export.md)."""
+    import json
+
+    from tracker.export.record import patient_export
+    from tracker.patients.models import Patient
+
+    db = get_db()
+    patient = db.get(Patient, patient_id)
+    if patient is None:
+        raise click.ClickException(f"No patient with id {patient_id}.")
+    text = json.dumps(patient_export(db, patient,
+                                     include_psychotherapy_notes=include_psychotherapy_notes),
+                      ensure_ascii=False, indent=2)
+    if output:
+        with open(output, "w", encoding="utf-8", opener=private_opener) as handle:
+            handle.write(text + "\n")
+        click.echo(f"Wrote {output}", err=True)
+    else:
+        click.echo(text)
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@with_appcontext
+def backup_command(path: str) -> None:
+    """Write a consistent backup of the database to PATH (a new file, readable by you only),
+    while the app keeps serving: SQLite's backup API, or pg_dump for PostgreSQL."""
+    from tracker import backup
+
+    url = get_engine().url
+    try:
+        outcome = backup.backup(url, path)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Backed up {backup.describe(url)} to {outcome.path}: "
+               f"{_size(outcome.size)} in {outcome.seconds:.2f} s.")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option("--force", is_flag=True,
+              help="Replace the contents of a database that is not empty.")
+@with_appcontext
+def restore_command(path: str, force: bool) -> None:
+    """Bring the backup at PATH back into the configured database (stop the app first).
+    A database that holds data is refused unless --force."""
+    from tracker import backup
+
+    engine = get_engine()
+    engine.dispose()  # No pooled connection of this process may hold the database.
+    try:
+        outcome = backup.restore(engine.url, path, force=force)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    engine.dispose()
+    click.echo(f"Restored {outcome.path} ({_size(outcome.size)}) into "
+               f"{backup.describe(engine.url)} in {outcome.seconds:.2f} s.")
+    if migrate.current_revision(engine) != migrate.head_revision():
+        click.echo("The backup's schema is older than this version of the app: run "
+                   "`flask --app tracker db upgrade` before serving.")
+
+
+def _size(size: float) -> str:
+    if size < 1024:
+        return f"{int(size)} bytes"
+    for unit in ("KiB", "MiB", "GiB"):
+        size /= 1024
+        if size < 1024 or unit == "GiB":
+            break
+    return f"{size:.1f} {unit}"
