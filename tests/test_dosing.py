@@ -15,7 +15,7 @@ from wtforms import FormField
 from tests.conftest import add_patient
 from tracker.courses.models import Course
 from tracker.db import get_db
-from tracker.dosing import rules
+from tracker.dosing import alerts, rules
 from tracker.dosing.forms import DosingForm
 from tracker.dosing.models import BoosterDose, DosingRecord, VitalSigns
 from tracker.dosing.services import dosing_form_data, load_dosing, save_dosing
@@ -192,7 +192,7 @@ def test_weight_range(weight, expected):
     ],
 )
 def test_notable_vitals(vitals, expected):
-    assert rules.notable_vitals(vitals) == expected
+    assert alerts.notable_vitals(vitals) == expected
 
 
 def test_notable_vitals_reads_model_rows_too():
@@ -200,7 +200,7 @@ def test_notable_vitals_reads_model_rows_too():
         VitalSigns(timepoint="baseline", systolic=130, diastolic=85),
         VitalSigns(timepoint="peak", systolic=182, diastolic=96),
     ]
-    assert rules.notable_vitals(rows) == [
+    assert alerts.notable_vitals(rows) == [
         "Blood pressure 182/96 at about 40 minutes is clinically notable (systolic ≥ 180)."
     ]
 
@@ -226,7 +226,7 @@ def test_notable_vitals_reads_model_rows_too():
     ],
 )
 def test_observation_warning(medication, start, end, expected):
-    message = rules.observation_warning(medication, start, end)
+    message = alerts.observation_warning(medication, start, end)
     if expected is None:
         assert message is None
     else:
@@ -813,7 +813,7 @@ def test_summary_macro_shows_the_record_and_marks_notable_values(app, dosing_ses
     record = load_dosing(db, dosing_session)
     with app.test_request_context():
         page = render_template_string(
-            SUMMARY, record=record, warnings=rules.dosing_warnings(record)
+            SUMMARY, record=record, warnings=alerts.dosing_warnings(record)
         )
 
     for shown in [
@@ -857,7 +857,7 @@ def test_summary_macro_without_weight_or_vitals(app, dosing_session, db):
     record = load_dosing(db, dosing_session)
     with app.test_request_context():
         page = render_template_string(
-            SUMMARY, record=record, warnings=rules.dosing_warnings(record)
+            SUMMARY, record=record, warnings=alerts.dosing_warnings(record)
         )
     assert "Esketamine (Spravato)" in page
     assert "56.0 mg</dd>" in page

@@ -18,11 +18,14 @@ class ConfigError(NoAppException):
 
 
 class _FreshDict:
-    """A dict default that every app gets its own copy of: TRACKER_ENCRYPTION_KEYS__<id>
+    """A dict default that every app gets its own copy of: TRACKER_<NAME>__<key>
     environment variables fill it in place, which must not leak into the next app."""
 
+    def __init__(self, values: dict | None = None):
+        self.values = values or {}
+
     def __get__(self, instance, owner) -> dict:
-        return {}
+        return dict(self.values)
 
 
 class Defaults:
@@ -96,6 +99,26 @@ class Defaults:
     # Care teams: how long an administrator's break-glass opening of a record lasts.
     EMERGENCY_ACCESS_MINUTES = 60
 
+    # Dosing alerts (tracker/dosing/alerts.py, docs/DOMAIN.md): each value is accepted and
+    # recorded, and flagged on the form, the signed session and the brief.
+    # Common alert thresholds of procedural monitoring (settings, not law): SpO2 below 92 %,
+    # heart rate above 110 or below 50 beats per minute, at any timepoint.
+    ALERT_SPO2_BELOW = 92
+    ALERT_HEART_RATE_ABOVE = 110
+    ALERT_HEART_RATE_BELOW = 50
+    # Spravato (esketamine) label: assess blood pressure before dosing and consider delaying
+    # the dose above 140/90 mmHg.
+    ESKETAMINE_DELAY_SYSTOLIC_ABOVE = 140
+    ESKETAMINE_DELAY_DIASTOLIC_ABOVE = 90
+    # A session's total dose per kg above which it is flagged, by route. KAP practice: IV
+    # about 0.5 mg/kg over 40 minutes, up to about 1 mg/kg; IM about 0.5 to 1.5 mg/kg;
+    # sublingual or oral lozenges 100 to 400 mg, about 1.5 to 6 mg/kg. (Blood pressure at or
+    # above 180/110 mmHg is always flagged: that definition is part of the signed record.)
+    ALERT_MG_PER_KG_ABOVE = _FreshDict({"iv": 1.0, "im": 1.5, "sublingual": 6.0})
+    # Refused, as it can only be a typing error: a dose per kg above these, by route. Above
+    # the Ketalar label's anaesthetic doses (IV induction 1 to 4.5 mg/kg, IM 6.5 to 13 mg/kg).
+    MAX_MG_PER_KG = _FreshDict({"iv": 5.0, "im": 15.0, "sublingual": 20.0})
+
 
 # Values that must never be used as a real secret.
 PLACEHOLDER_SECRETS = frozenset({"", "dev", "change-me", "changeme", "secret", "replace-me"})
@@ -131,6 +154,7 @@ def finish_config(app: Flask) -> None:
         app.config["SECRET_KEY"] = os.urandom(32).hex()
     _check_encryption_keys(app)
     _check_audit_key(app)
+    _check_dosing_limits(app)
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = not app.debug
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_LIFETIME_HOURS"])
@@ -170,4 +194,15 @@ def _check_audit_key(app: Flask) -> None:
         raise ConfigError("AUDIT_KEY is missing: run `flask --app tracker init` to add one "
                           "to instance/config.py, or set TRACKER_AUDIT_KEY.")
     app.config["AUDIT_KEY"] = secrets.token_hex(32)
+
+
+def _check_dosing_limits(app: Flask) -> None:
+    from tracker.dosing.alerts import AlertLimits
+    from tracker.dosing.rules import hard_limits
+
+    try:
+        AlertLimits.from_config(app.config)
+        hard_limits(app.config["MAX_MG_PER_KG"])
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
 

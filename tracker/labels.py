@@ -3,8 +3,8 @@
 from flask import Flask
 
 from tracker.courses.forms import COURSE_STATUS_LABELS
+from tracker.dosing.alerts import dosing_warnings
 from tracker.dosing.models import ADVERSE_EVENTS, MEDICATIONS, ROUTES, TIMEPOINTS, TRANSPORT
-from tracker.dosing.rules import dosing_warnings
 from tracker.sessions.kinds import KINDS
 from tracker.threads.models import (
     BELIEF_DECISIONS,

@@ -64,7 +64,8 @@ def seed_course(db: Session, therapist: User, patient: Patient, *, today: date,
         dosing = None
         if kind.has_dosing:
             dosing = _dosing(medication, route, doses[dose_number], patient.weight_kg,
-                             notable=patient.display_name == "Daniel Reyes" and dose_number == 1)
+                             notable=patient.display_name == "Daniel Reyes" and dose_number == 1,
+                             low_spo2=patient.display_name == "Rosa Delgado" and dose_number == 2)
             dose_number += 1
         data = story.session_input(session, carry, index, kind, dosing)
         sessions.save_session(db, therapist, session, carry, data)
@@ -85,7 +86,7 @@ def _reload(db: Session, session_id: int) -> TherapySession:
 
 
 def _dosing(medication: str, route: str, amount, weight: Decimal | None, *,
-            notable: bool) -> dict:
+            notable: bool, low_spo2: bool) -> dict:
     if route in ("im", "iv"):
         dose = (Decimal(str(amount)) * (weight or Decimal(70))).quantize(Decimal("1"))
     else:
@@ -100,7 +101,8 @@ def _dosing(medication: str, route: str, amount, weight: Decimal | None, *,
         "vitals": {
             "baseline": {"systolic": 124, "diastolic": 78, "heart_rate": 72, "spo2": 98},
             "peak": {"systolic": peak[0], "diastolic": peak[1], "heart_rate": 84, "spo2": 97},
-            "discharge": {"systolic": 128, "diastolic": 80, "heart_rate": 74, "spo2": 98},
+            "discharge": {"systolic": 128, "diastolic": 80, "heart_rate": 74,
+                          "spo2": 90 if low_spo2 else 98},
         },
         "adverse_events": ["nausea"] if notable else [],
         "adverse_event_notes": "Brief nausea at 30 minutes, settled without medication."

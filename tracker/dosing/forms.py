@@ -7,6 +7,7 @@ attached to the field it is about."""
 
 from __future__ import annotations
 
+from flask import current_app
 from wtforms import (
     DecimalField,
     FormField,
@@ -19,11 +20,11 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from tracker.dosing import rules
+from tracker.dosing import alerts, rules
 from tracker.dosing.models import ADVERSE_EVENTS, MEDICATIONS, ROUTES, TIMEPOINTS, TRANSPORT
 from tracker.forms import SafeFieldList, SubForm, choices, finite_number
 
-MAX_BOOSTERS = 6
+MAX_BOOSTERS = rules.MAX_BOOSTERS
 BOOSTER_SLOTS = 2
 # <input type="time"> sends HH:MM, or HH:MM:SS when the browser offers seconds.
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
@@ -142,6 +143,9 @@ class DosingForm(SubForm):
         "Transport notes", validators=[Optional(), Length(max=2000)], render_kw={"rows": 2}
     )
 
+    # The weight in the patient's record, used for mg/kg when none is typed (set by the page).
+    patient_weight = None
+
     @property
     def vitals_forms(self) -> dict[str, FormField]:
         """The three vital-sign sub-forms by timepoint, in display order."""
@@ -166,18 +170,49 @@ class DosingForm(SubForm):
             message = rules.check_route(self.medication.data, self.route.data)
             if message:
                 yield self.route, message
+        dose_ok = weight_ok = False
         if usable(self.medication, self.route, self.dose_mg):
             message = rules.check_dose(self.medication.data, self.route.data, self.dose_mg.data)
             if message:
                 yield self.dose_mg, message
+            dose_ok = message is None and self.dose_mg.data is not None
         if usable(self.weight_kg):
             message = rules.range_error(self.weight_kg.data, rules.WEIGHT)
             if message:
                 yield self.weight_kg, message
+            weight_ok = message is None
+        if dose_ok and not self.boosters.errors:
+            yield from self._total_errors(weight_ok)
         if usable(self.monitoring_start, self.monitoring_end):
             message = rules.check_monitoring(self.monitoring_start.data, self.monitoring_end.data)
             if message:
                 yield self.monitoring_end, message
+
+    def _total_errors(self, weight_ok: bool):
+        """Rules on the session's total: esketamine in whole devices, and a dose per kg no
+        route can reach (each dose and the weight already passed their own checks)."""
+        message = rules.check_esketamine_total(self.medication.data, self.dose_mg.data,
+                                               self._booster_doses())
+        if message:
+            yield self._last_booster().dose_mg, message
+        if weight_ok:
+            message = rules.check_dose_per_kg(
+                self.route.data, self._total_mg(), self._weight(),
+                rules.hard_limits(current_app.config["MAX_MG_PER_KG"]))
+            if message:
+                yield self.dose_mg, message
+
+    def _booster_doses(self) -> list:
+        return [e.form.dose_mg.data for e in self.boosters if e.form.dose_mg.data is not None]
+
+    def _last_booster(self):
+        return [e.form for e in self.boosters if e.form.dose_mg.data is not None][-1]
+
+    def _total_mg(self):
+        return (self.dose_mg.data or 0) + sum(self._booster_doses())
+
+    def _weight(self):
+        return self.weight_kg.data if self.weight_kg.data is not None else self.patient_weight
 
     def dosing_data(self) -> dict:
         """The validated values, copied explicitly for services.save_dosing."""
@@ -205,16 +240,20 @@ class DosingForm(SubForm):
         }
 
     def warnings(self) -> list[str]:
-        """Accepted but worth a second look: notable blood pressures, short observation.
-        Call after validate()."""
+        """Accepted but worth a second look (dosing/alerts.py): vital signs, the dose per kg,
+        a short Spravato observation. Call after validate()."""
+        limits = alerts.current_limits()
         vitals = [
             {"timepoint": timepoint, **sub.form.vitals_data()}
             for timepoint, sub in self.vitals_forms.items()
             if not sub.form.errors
         ]
-        found = rules.notable_vitals(vitals)
+        found = alerts.vital_alerts(vitals, self.medication.data, limits)
+        if not (self.dose_mg.errors or self.weight_kg.errors or self.boosters.errors):
+            found += alerts.dose_alerts(self.route.data, self._total_mg(), self._weight(),
+                                        limits)
         if not (self.monitoring_start.errors or self.monitoring_end.errors):
-            message = rules.observation_warning(
+            message = alerts.observation_warning(
                 self.medication.data, self.monitoring_start.data, self.monitoring_end.data
             )
             if message:

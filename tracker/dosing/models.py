@@ -36,6 +36,10 @@ ADVERSE_EVENTS = {
     "sedation": "Sedation",
     "dissociation": "Dissociation beyond expected",
 }
+# Clinically notable blood pressure (DOMAIN.md): accepted, but flagged. Fixed, not a setting:
+# the flag is part of a vital-signs row in the signed record (VitalSigns.is_notable).
+NOTABLE_SYSTOLIC = 180
+NOTABLE_DIASTOLIC = 110
 TRANSPORT = {
     "driven_by_companion": "Driven home by a companion",
     "rideshare_with_companion": "Taxi or rideshare with a companion",
@@ -127,5 +131,6 @@ class VitalSigns(Base):
 
     @property
     def is_notable(self) -> bool:
-        """Clinically notable blood pressure: accepted, but flagged."""
-        return (self.systolic or 0) >= 180 or (self.diastolic or 0) >= 110
+        """Clinically notable blood pressure: accepted, but flagged (dosing/alerts.py)."""
+        return ((self.systolic or 0) >= NOTABLE_SYSTOLIC
+                or (self.diastolic or 0) >= NOTABLE_DIASTOLIC)

@@ -1,5 +1,6 @@
-"""Dosing rules as pure functions: plausible ranges, medication and route constraints,
-clinically notable values, the Spravato observation time.
+"""Dosing rules as pure functions: plausible ranges, medication and route constraints, the
+limits past which a value can only be a typing error. (What is accepted but flagged is in
+alerts.py.)
 
 Nothing here reads a request, the configuration or the database, so every rule can be tested
 on its own and called from forms, services or templates. Checks return a message (or None);
@@ -11,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from decimal import Decimal
+from datetime import time
+from decimal import Decimal, InvalidOperation
 from numbers import Number
 
 from tracker.dosing.models import MEDICATIONS, ROUTES
@@ -31,13 +32,14 @@ class Plausible:
     places: int = 0  # decimal places the record keeps (Numeric scale); 0 for integers
 
     def describe(self, value: Number) -> str:
-        return f"{self.noun} of {_show(value)}{_sep(self.unit)}{self.unit}"
+        return f"{self.noun} of {show_number(value)}{_sep(self.unit)}{self.unit}"
 
     @property
     def span(self) -> str:
-        return f"{_show(self.low)}–{_show(self.high)}{_sep(self.unit)}{self.unit}"
+        return f"{show_number(self.low)}–{show_number(self.high)}{_sep(self.unit)}{self.unit}"
 
 
+MAX_BOOSTERS = 6  # Booster rows a dosing record holds at most.
 DOSE = Plausible(Decimal(1), Decimal(1000), "A dose", "mg", places=1)
 BOOSTER = Plausible(Decimal(1), Decimal(500), "A booster dose", "mg", places=1)
 WEIGHT = Plausible(Decimal(20), Decimal(350), "A weight", "kg", places=1)
@@ -64,25 +66,13 @@ ESKETAMINE = "esketamine"
 ESKETAMINE_ROUTE = "intranasal"
 ESKETAMINE_DEVICE_MG = Decimal(28)
 ESKETAMINE_MAX_MG = Decimal(84)
-# Spravato's label requires at least 2 hours of observation after dosing.
-ESKETAMINE_OBSERVATION_MINUTES = 120
-
-# Clinically notable blood pressure: accepted, but flagged (DOMAIN.md).
-NOTABLE_SYSTOLIC = 180
-NOTABLE_DIASTOLIC = 110
-
-TIMEPOINT_PHRASES = {
-    "baseline": "at baseline (before dosing)",
-    "peak": "at about 40 minutes",
-    "discharge": "at discharge",
-}
-
-
+# The session's total, initial dose and boosters together: whole devices, 28, 56 or 84 mg.
+ESKETAMINE_TOTALS_MG = (Decimal(28), Decimal(56), Decimal(84))
 def _sep(unit: str) -> str:
     return "" if unit == "%" else " "
 
 
-def _show(value: Number) -> str:
+def show_number(value: Number) -> str:
     """A number as typed, without trailing '.0' on whole numbers. Never expands exponents
     (1e999999999 stays short)."""
     if isinstance(value, Decimal) and value.is_finite() and -6 <= value.adjusted() < 12:
@@ -92,7 +82,7 @@ def _show(value: Number) -> str:
     return str(value)
 
 
-def _finite(value) -> bool:
+def is_finite(value) -> bool:
     if isinstance(value, Decimal):
         return value.is_finite()
     if isinstance(value, float):
@@ -108,7 +98,7 @@ def range_error(value, plausible: Plausible) -> str | None:
     """
     if value is None:
         return None
-    if not _finite(value):
+    if not is_finite(value):
         return ENTER_A_NUMBER
     if not plausible.low <= value <= plausible.high:
         return (
@@ -116,7 +106,7 @@ def range_error(value, plausible: Plausible) -> str | None:
             " Check for a typing error."
         )
     if isinstance(value, Decimal) and value.normalize().as_tuple().exponent < -plausible.places:
-        step = _show(Decimal(1).scaleb(-plausible.places))
+        step = show_number(Decimal(1).scaleb(-plausible.places))
         return (
             f"{plausible.describe(value)} has more decimal places than the record keeps:"
             f" round it to the nearest {step}{_sep(plausible.unit)}{plausible.unit}."
@@ -146,14 +136,14 @@ def check_dose(medication: str | None, route: str | None, dose_mg) -> str | None
     if route_max is not None and dose_mg > route_max:
         return (
             f"{DOSE.describe(dose_mg)} is outside the plausible range for {ROUTE_NAMES[route]}"
-            f" dosing (1–{_show(route_max)} mg). Check for a typing error."
+            f" dosing (1–{show_number(route_max)} mg). Check for a typing error."
         )
     if medication == ESKETAMINE and (
         dose_mg % ESKETAMINE_DEVICE_MG != 0 or dose_mg > ESKETAMINE_MAX_MG
     ):
         return (
             f"{MEDICATIONS[ESKETAMINE]} comes as 28 mg devices: enter 28, 56 or 84 mg"
-            f" (not {_show(dose_mg)} mg)."
+            f" (not {show_number(dose_mg)} mg)."
         )
     return None
 
@@ -190,8 +180,8 @@ def check_vitals(
         and diastolic >= systolic
     ):
         errors["diastolic"] = (
-            f"The diastolic pressure ({_show(diastolic)}) must be below the systolic pressure"
-            f" ({_show(systolic)}). Check whether the two were swapped."
+            f"The diastolic pressure ({show_number(diastolic)}) must be below the systolic pressure"
+            f" ({show_number(systolic)}). Check whether the two were swapped."
         )
     return errors
 
@@ -203,72 +193,46 @@ def check_monitoring(start: time | None, end: time | None) -> str | None:
     return None
 
 
-def _get(item, name: str):
-    if isinstance(item, Mapping):
-        return item.get(name)
-    return getattr(item, name, None)
+def hard_limits(values: Mapping[str, object]) -> dict[str, Decimal]:
+    """MAX_MG_PER_KG as decimals by route; ValueError names what is not usable."""
+    try:
+        limits = {str(route): Decimal(str(limit)) for route, limit in values.items()}
+    except (AttributeError, InvalidOperation, TypeError):
+        raise ValueError("MAX_MG_PER_KG must map routes to mg/kg numbers.") from None
+    if any(not limit.is_finite() or limit <= 0 for limit in limits.values()):
+        raise ValueError("MAX_MG_PER_KG must map routes to positive mg/kg.")
+    return limits
 
 
-def notable_vitals(vitals: Iterable) -> list[str]:
-    """Describe clinically notable blood pressures (systolic ≥ 180 or diastolic ≥ 110 mmHg).
-
-    `vitals`: VitalSigns rows, or mappings with timepoint, systolic and diastolic. Values are
-    accepted and flagged, never refused."""
-    notes = []
-    for item in vitals:
-        systolic, diastolic = _get(item, "systolic"), _get(item, "diastolic")
-        reasons = []
-        if systolic is not None and _finite(systolic) and systolic >= NOTABLE_SYSTOLIC:
-            reasons.append(f"systolic ≥ {NOTABLE_SYSTOLIC}")
-        if diastolic is not None and _finite(diastolic) and diastolic >= NOTABLE_DIASTOLIC:
-            reasons.append(f"diastolic ≥ {NOTABLE_DIASTOLIC}")
-        if not reasons:
-            continue
-        timepoint = _get(item, "timepoint")
-        when = TIMEPOINT_PHRASES.get(timepoint, f"at {timepoint}" if timepoint else "")
-        pressure = "/".join("—" if v is None else _show(v) for v in (systolic, diastolic))
-        notes.append(
-            " ".join(filter(None, ["Blood pressure", pressure, when]))
-            + f" is clinically notable ({', '.join(reasons)})."
-        )
-    return notes
-
-
-def minutes_between(start: time, end: time) -> int:
-    """Whole minutes from start to end on the same day (negative when end is earlier)."""
-    day = date(2000, 1, 1)
-    return int((datetime.combine(day, end) - datetime.combine(day, start)).total_seconds() // 60)
-
-
-def observation_warning(
-    medication: str | None, monitoring_start: time | None, monitoring_end: time | None
-) -> str | None:
-    """Spravato requires at least 2 hours of observation: flag a shorter (or unrecorded)
-    monitoring period. Other medications: no rule, None."""
-    if medication != ESKETAMINE:
+def check_dose_per_kg(route: str | None, total_mg, weight_kg,
+                      limits: Mapping[str, Decimal]) -> str | None:
+    """A session's total dose per kg above the route's hard limit can only be a typing error
+    (a dose or a weight off by a factor of ten). No weight: nothing to check."""
+    limit = limits.get(route or "")
+    if (limit is None or not total_mg or not weight_kg
+            or range_error(weight_kg, WEIGHT) or not is_finite(total_mg)
+            or not 0 < total_mg <= DOSE.high + MAX_BOOSTERS * BOOSTER.high):
+        return None  # Nothing to check, or a value its own check already refuses.
+    per_kg = (Decimal(total_mg) / Decimal(weight_kg)).quantize(Decimal("0.01"))
+    if per_kg <= limit:
         return None
-    hours = ESKETAMINE_OBSERVATION_MINUTES // 60
-    if monitoring_start is None or monitoring_end is None:
-        return (
-            f"Record when monitoring started and ended: {MEDICATIONS[ESKETAMINE]} requires at"
-            f" least {hours} hours of observation."
-        )
-    minutes = minutes_between(monitoring_start, monitoring_end)
-    if minutes < 0:
-        return None  # an input error, reported by check_monitoring
-    if minutes < ESKETAMINE_OBSERVATION_MINUTES:
-        return (
-            f"Monitoring lasted {minutes // 60} h {minutes % 60:02d} min: "
-            f"{MEDICATIONS[ESKETAMINE]} requires at least {hours} hours of observation."
-        )
-    return None
+    return (f"{show_number(Decimal(total_mg))} mg for {show_number(Decimal(weight_kg))} kg is "
+            f"{show_number(per_kg)} mg/kg, above the {show_number(limit)} mg/kg that "
+            f"{ROUTE_NAMES[route]} dosing can plausibly reach. Check the dose and the weight "
+            "for a typing error.")
 
 
-def dosing_warnings(record) -> list[str]:
-    """Everything worth a second look on a saved record (a DosingRecord with its vitals
-    loaded): notable blood pressures, then a short Spravato observation."""
-    found = notable_vitals(record.vitals)
-    message = observation_warning(record.medication, record.monitoring_start, record.monitoring_end)
-    if message:
-        found.append(message)
-    return found
+def check_esketamine_total(medication: str | None, dose_mg, boosters: Iterable) -> str | None:
+    """Esketamine is given in whole 28 mg devices, 28, 56 or 84 mg per session: a booster
+    that takes the total anywhere else is refused."""
+    boosters = [b for b in boosters if b is not None]
+    if medication != ESKETAMINE or dose_mg is None or not boosters:
+        return None
+    total = Decimal(dose_mg) + sum((Decimal(b) for b in boosters), Decimal(0))
+    if total in ESKETAMINE_TOTALS_MG:
+        return None
+    parts = " + ".join(show_number(Decimal(v)) for v in (dose_mg, *boosters))
+    return (f"With this booster the session's total is {parts} = {show_number(total)} mg: "
+            f"{MEDICATIONS[ESKETAMINE]} is given as 28, 56 or 84 mg per session, in whole "
+            "28 mg devices.")
+

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from tracker.courses.models import Course
 from tracker.courses.services import CoursePosition, course_position, dose_numbers, list_courses
+from tracker.dosing.alerts import dosing_warnings
+from tracker.dosing.services import load_dosing
 from tracker.measures import services as measures
 from tracker.measures.models import MeasureResponse
 from tracker.measures.services import ScoredResponse
@@ -147,6 +149,7 @@ class Brief:
     measures_since: list[ScoredResponse]
     drafts: list[TherapySession]
     carry: object  # tracker.threads.carry.Carry for a session starting now
+    dosing_alerts: list[str]  # Flags of the last dosing session's record (dosing/alerts.py)
 
     @property
     def days_since_last_session(self) -> int | None:
@@ -171,7 +174,9 @@ def brief(db: Session, patient: Patient, *, now: datetime, window_days: int) -> 
     scored = [item for code in INSTRUMENT_ORDER for item in progress.measures.get(code, [])
               if item.response.taken_on >= since]
     upcoming = TherapySession(id=0, patient_id=patient.id, starts_at=now)
+    dosing = load_dosing(db, progress.last_dosing.id) if progress.last_dosing else None
     return Brief(progress=progress, last_session=last,
                  measures_since=sorted(scored, key=lambda s: s.response.taken_on),
                  drafts=[s for s in everything if not s.is_signed],
-                 carry=carry_for(db, upcoming))
+                 carry=carry_for(db, upcoming),
+                 dosing_alerts=dosing_warnings(dosing) if dosing else [])

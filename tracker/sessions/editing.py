@@ -96,6 +96,8 @@ def configure(db: Session, form: SessionForm, session: TherapySession, carry: Ca
     not the ones carried now (the open items changed while the page was open)."""
     if not session.kind_spec.has_dosing:
         del form.dosing
+    else:
+        form.dosing.form.patient_weight = session.patient.weight_kg
     if session.kind_spec.follows_dosing:
         dosing_sessions = db.scalars(
             select(TherapySession).where(TherapySession.course_id == session.course_id,
