@@ -4,6 +4,7 @@ rule, as a method of its entry. An entry of the registry (instruments.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tracker.measures.questionnaire import Finding, Instrument, Option
@@ -45,7 +46,7 @@ class Pcl5Provisional:
 class Pcl5(Instrument):
     """The PCL-5 entry: an Instrument with the DSM-5 cluster rule."""
 
-    def dsm5(self, answers) -> Pcl5Provisional:
+    def dsm5(self, answers: Sequence[int | None]) -> Pcl5Provisional:
         """The provisional DSM-5 rule on a complete PCL-5: an item is endorsed when rated 2
         or more; needs at least 1 of items 1-5 (B), 1 of items 6-7 (C), 2 of items 8-14 (D)
         and 2 of items 15-20 (E). Refuses incomplete or invalid answers like score()."""
