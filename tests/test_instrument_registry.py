@@ -5,10 +5,12 @@ database admits exactly the registry's codes."""
 
 from __future__ import annotations
 
+import ast
 import re
 import textwrap
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -258,3 +260,44 @@ def test_a_new_instrument_is_offered_entered_scored_and_shown_on_every_page(
 
     # Codes outside the registry are still no page at all.
     assert client.get(measure_path(patient_id, "test3")).status_code == 404
+
+
+# Nothing else names an instrument ---------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+# The entries spell their own codes; the demo practice keeps codes as data; migrations are
+# frozen history (their lists never follow the registry).
+SPELL_CODES = {"tracker/measures/phq9_gad7.py", "tracker/measures/pcl5.py",
+               "tracker/demo/measures.py"}
+
+
+def _names_a_code(source: str, codes: re.Pattern) -> list[int]:
+    """Lines with a string (not a docstring) or an attribute that names an instrument code."""
+    tree = ast.parse(source)
+    docstrings = {id(node.value) for node in ast.walk(tree)
+                  if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)}
+    return sorted({node.lineno for node in ast.walk(tree)
+                   if (isinstance(node, ast.Constant) and isinstance(node.value, str)
+                       and id(node) not in docstrings and codes.search(node.value))
+                   or (isinstance(node, ast.Attribute) and codes.fullmatch(node.attr))})
+
+
+def test_the_code_check_finds_a_code():
+    codes = re.compile(r"\b(?:phq9|pcl5)\b")
+    assert _names_a_code('if response.instrument == "pcl5":\n    pass\n', codes) == [1]
+    assert _names_a_code('ROUTE = "/new/<any(phq9,pcl5):instrument>"\n', codes) == [1]
+    assert _names_a_code("x = scored.pcl5\n", codes) == [1]
+    assert _names_a_code('"""About the pcl5 entry."""\nx = get_instrument(code)\n', codes) == []
+
+
+def test_no_code_or_template_names_an_instrument_but_the_entries():
+    codes = re.compile(rf"\b(?:{'|'.join(instruments.codes())})\b")
+    offenders = {
+        name: lines for path in (ROOT / "tracker").rglob("*.py")
+        if "migrations" not in path.parts
+        and (name := str(path.relative_to(ROOT))) not in SPELL_CODES
+        and (lines := _names_a_code(path.read_text(encoding="utf-8"), codes))}
+    assert offenders == {}
+    in_templates = [str(p.relative_to(ROOT)) for p in (ROOT / "templates").rglob("*.html")
+                    if codes.search(p.read_text(encoding="utf-8"))]
+    assert in_templates == []
