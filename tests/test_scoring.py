@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 
 from tracker.measures.instruments import INSTRUMENTS, get_instrument
+from tracker.measures.pcl5 import PCL5
 from tracker.measures.scoring import (
     IncompleteAnswers,
     band_for,
     compare,
-    pcl5_cutoff,
-    pcl5_dsm5,
     safety_flag,
     score,
 )
@@ -316,7 +315,7 @@ MEETS_RULE = {1: 2, 6: 2, 8: 2, 9: 2, 15: 2, 16: 2}
 
 
 def test_pcl5_dsm5_rule_met():
-    result = pcl5_dsm5(pcl5_answers(MEETS_RULE))
+    result = PCL5.dsm5(pcl5_answers(MEETS_RULE))
     assert (result.cluster_b, result.cluster_c, result.cluster_d, result.cluster_e) == (
         True,
         True,
@@ -335,7 +334,7 @@ def test_pcl5_dsm5_rule_met():
 def test_pcl5_dsm5_fails_only_cluster_c():
     # Items 6 and 7 rated 1 (A little bit): present but not endorsed. Total stays high.
     answers = pcl5_answers({**MEETS_RULE, 6: 1, 7: 1, 2: 4, 3: 4, 4: 4, 5: 4, 10: 4, 17: 4})
-    result = pcl5_dsm5(answers)
+    result = PCL5.dsm5(answers)
     assert (result.cluster_b, result.cluster_c, result.cluster_d, result.cluster_e) == (
         True,
         False,
@@ -352,14 +351,14 @@ def test_pcl5_dsm5_fails_only_cluster_c():
 )
 def test_pcl5_dsm5_each_cluster_minimum(drop, failing):
     answers = pcl5_answers({k: v for k, v in MEETS_RULE.items() if k != drop})
-    result = pcl5_dsm5(answers)
+    result = PCL5.dsm5(answers)
     for cluster in "bcde":
         assert getattr(result, f"cluster_{cluster}") is (cluster != failing)
     assert result.met is False
 
 
 def test_pcl5_items_rated_1_are_not_endorsed():
-    result = pcl5_dsm5([1] * 20)
+    result = PCL5.dsm5([1] * 20)
     assert (result.endorsed_b, result.endorsed_c, result.endorsed_d, result.endorsed_e) == (
         0,
         0,
@@ -367,12 +366,12 @@ def test_pcl5_items_rated_1_are_not_endorsed():
         0,
     )
     assert result.met is False
-    assert pcl5_dsm5([2] * 20).met is True
+    assert PCL5.dsm5([2] * 20).met is True
 
 
 def test_pcl5_dsm5_refuses_incomplete_answers():
     with pytest.raises(IncompleteAnswers) as caught:
-        pcl5_dsm5([2] * 19 + [None])
+        PCL5.dsm5([2] * 19 + [None])
     assert caught.value.missing == (20,)
 
 
@@ -389,13 +388,13 @@ def test_pcl5_dsm5_refuses_incomplete_answers():
     ],
 )
 def test_pcl5_cutoff(total, position):
-    assert pcl5_cutoff(total) == position
+    assert PCL5.cutoff(total) == position
 
 
 @pytest.mark.parametrize("total", [-1, 81])
 def test_pcl5_cutoff_refuses_impossible_totals(total):
     with pytest.raises(ValueError):
-        pcl5_cutoff(total)
+        PCL5.cutoff(total)
 
 
 # --- Change, MCID, response, remission --------------------------------------------------

@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tracker import access, dates, db, errors, headers, labels, limits, logs, models  # noqa: F401  (all models mapped)
 from tracker.config import ConfigError, Defaults, finish_config
-from tracker.converters import IdConverter
+from tracker.converters import IdConverter, InstrumentConverter
 
 __all__ = ["ConfigError", "create_app"]
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -47,6 +47,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     finish_config(app)
 
     app.url_map.converters["id"] = IdConverter
+    app.url_map.converters["instrument"] = InstrumentConverter
     if app.config["PROXY_FIX_X_FOR"]:
         app.wsgi_app = ProxyFix(
             app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1, x_host=1

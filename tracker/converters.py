@@ -1,8 +1,11 @@
 """URL converters. <id:...> accepts only ids an INTEGER column holds on every database
 (PostgreSQL's is 32-bit), so a malformed or oversized id is a plain 404 rather than an
-overflow deep in a driver."""
+overflow deep in a driver. <instrument:...> accepts only the codes of the instrument
+registry, so an unknown questionnaire is a plain 404."""
 
 from werkzeug.routing import BaseConverter, ValidationError
+
+from tracker.measures import instruments
 
 MAX_ID = 2**31 - 1
 
@@ -19,3 +22,15 @@ class IdConverter(BaseConverter):
 
     def to_url(self, value) -> str:
         return str(int(value))
+
+
+class InstrumentConverter(BaseConverter):
+    """A code of the registry as it is when the request comes (not when the app was built)."""
+
+    regex = instruments.CODE_PATTERN
+    part_isolating = True
+
+    def to_python(self, value: str) -> str:
+        if value not in instruments.INSTRUMENTS:
+            raise ValidationError()
+        return value

@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from tracker.forms import BaseForm
-from tracker.measures.instruments import Instrument
+from tracker.measures.questionnaire import Instrument
 
 
 def not_in_future(form, field):

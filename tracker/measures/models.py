@@ -1,4 +1,5 @@
-"""Outcome questionnaires (PHQ-9, GAD-7, PCL-5) as answered, and safety follow-ups."""
+"""Outcome questionnaires (the instruments of instruments.py) as answered, and safety
+follow-ups."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.db import Base, UTCDateTime, utcnow
+from tracker.db import Base, UTCDateTime, one_of, utcnow
+from tracker.measures import instruments
 
 
 class MeasureResponse(Base):
@@ -26,7 +28,8 @@ class MeasureResponse(Base):
 
     __tablename__ = "measure_responses"
     __table_args__ = (
-        CheckConstraint("instrument IN ('phq9', 'gad7', 'pcl5')", name="instrument"),
+        # Widened by a migration when an instrument is added (tracker/migrations/checks.py).
+        CheckConstraint(one_of("instrument", instruments.codes()), name="instrument"),
         Index("ix_measure_responses_patient_id_taken_on", "patient_id", "taken_on"),
     )
 

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session, selectinload
 from tracker.auth.models import User
 from tracker.courses.models import Course
 from tracker.measures import scoring
-from tracker.measures.instruments import INSTRUMENTS, Instrument
+from tracker.measures.instruments import get_instrument
 from tracker.measures.models import MeasureResponse, SafetyFollowUp
+from tracker.measures.questionnaire import Finding, Instrument
 from tracker.patients.models import Patient
 from tracker.sessions.models import TherapySession
 
@@ -83,12 +84,15 @@ class ScoredResponse:
     score: scoring.Score
     change: scoring.Change
     baseline: MeasureResponse
-    pcl5: scoring.Pcl5Provisional | None = None
-    pcl5_cutoff: str | None = None
 
     @property
     def is_baseline(self) -> bool:
         return self.baseline.id == self.response.id
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """What the instrument's own rules add (the PCL-5's DSM-5 cluster rule, ...)."""
+        return self.score.findings
 
 
 def interpret(responses: list[MeasureResponse]) -> list[ScoredResponse]:
@@ -104,12 +108,8 @@ def interpret(responses: list[MeasureResponse]) -> list[ScoredResponse]:
         score = scoring.score(response.instrument, response.answers)
         change = scoring.compare(response.instrument, baseline.total,
                                  before.total if before is not None else None, score.total)
-        extra = {}
-        if response.instrument == "pcl5":
-            extra = {"pcl5": scoring.pcl5_dsm5(response.answers),
-                     "pcl5_cutoff": scoring.pcl5_cutoff(score.total)}
-        scored.append(ScoredResponse(response, INSTRUMENTS[response.instrument], score,
-                                     change, baseline, **extra))
+        scored.append(ScoredResponse(response, get_instrument(response.instrument), score,
+                                     change, baseline))
         previous[key] = response
     return scored
 

@@ -8,14 +8,15 @@ from tracker import dates
 from tracker.access import get_patient_or_404
 from tracker.courses.services import list_courses
 from tracker.db import get_db
-from tracker.measures import scoring, services
+from tracker.measures import instruments, scoring, services
 from tracker.measures.forms import FollowUpForm, questionnaire_form
-from tracker.measures.instruments import INSTRUMENTS
 
 bp = Blueprint("measures", __name__, url_prefix="/patients/<id:patient_id>/measures")
+# Every page's "Enter" links: `{% for instrument in instruments() %}`, in registry order.
+bp.add_app_template_global(instruments.all_instruments, "instruments")
 
 
-@bp.route("/new/<any(phq9,gad7,pcl5):instrument>", methods=["GET", "POST"])
+@bp.route("/new/<instrument:instrument>", methods=["GET", "POST"])
 def new(patient_id: int, instrument: str):
     db = get_db()
     patient = get_patient_or_404(db, current_user, patient_id, need="write")
@@ -23,7 +24,7 @@ def new(patient_id: int, instrument: str):
     if not courses:
         flash("Start a course first: scores are compared within a course.", "info")
         return redirect(url_for("courses.new_course", patient_id=patient.id))
-    spec = INSTRUMENTS[instrument]
+    spec = instruments.get_instrument(instrument)
     form = questionnaire_form(spec)()
     form.course_id.choices = [SelectChoice(c.id, c.title) for c in courses]
     sessions = {s.id: s for c in courses for s in c.sessions}

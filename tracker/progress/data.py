@@ -14,6 +14,7 @@ from tracker.courses.models import Course
 from tracker.courses.services import CoursePosition, course_position, dose_numbers, list_courses
 from tracker.dosing.alerts import dosing_warnings
 from tracker.dosing.services import load_dosing
+from tracker.measures import instruments
 from tracker.measures import services as measures
 from tracker.measures.models import MeasureResponse
 from tracker.measures.services import ScoredResponse
@@ -27,8 +28,6 @@ from tracker.threads.models import (
     Theme,
     ThemeMention,
 )
-
-INSTRUMENT_ORDER = ("phq9", "gad7", "pcl5")
 
 
 @dataclass
@@ -102,7 +101,7 @@ def gather(db: Session, patient: Patient, *, course_id: int | None, now: datetim
         position=course_position(course, [s for s in sessions if s.starts_at <= now])
         if course else None,
         numbers=dose_numbers(sessions), today=today, window_days=window_days,
-        measures={code: by_instrument[code] for code in INSTRUMENT_ORDER
+        measures={code: by_instrument[code] for code in instruments.codes()
                   if by_instrument.get(code)},
         open_flags=measures.open_safety_flags(responses),
         beliefs=_rows(db, Belief, BeliefRating, BeliefRating.belief_id, patient, session_ids)
@@ -171,7 +170,7 @@ def brief(db: Session, patient: Patient, *, now: datetime, window_days: int) -> 
         last = db.scalar(select(TherapySession).where(TherapySession.id == last.id)
                          .options(joinedload(TherapySession.course)))
     since = last.starts_at.date() if last else date.min
-    scored = [item for code in INSTRUMENT_ORDER for item in progress.measures.get(code, [])
+    scored = [item for items in progress.measures.values() for item in items
               if item.response.taken_on >= since]
     upcoming = TherapySession(id=0, patient_id=patient.id, starts_at=now)
     dosing = load_dosing(db, progress.last_dosing.id) if progress.last_dosing else None
