@@ -202,6 +202,15 @@ class DosingForm(SubForm):
             if message:
                 yield self.dose_mg, message
 
+    def _amounts_plausible(self) -> bool:
+        """The dose, boosters and weight are numbers in their plausible ranges (a page shown
+        again with what was typed may hold anything)."""
+        amounts = [(self.dose_mg.data, rules.DOSE), (self._weight(), rules.WEIGHT)]
+        amounts += [(dose, rules.BOOSTER) for dose in self._booster_doses()]
+        return (self.dose_mg.data is not None and not self.errors
+                and all(rules.range_error(value, plausible) is None
+                        for value, plausible in amounts))
+
     def _booster_doses(self) -> list:
         return [e.form.dose_mg.data for e in self.boosters if e.form.dose_mg.data is not None]
 
@@ -249,7 +258,7 @@ class DosingForm(SubForm):
             if not sub.form.errors
         ]
         found = alerts.vital_alerts(vitals, self.medication.data, limits)
-        if not (self.dose_mg.errors or self.weight_kg.errors or self.boosters.errors):
+        if self._amounts_plausible():
             found += alerts.dose_alerts(self.route.data, self._total_mg(), self._weight(),
                                         limits)
         if not (self.monitoring_start.errors or self.monitoring_end.errors):
