@@ -187,7 +187,8 @@ def test_the_strategy_grid_shows_practice_against_target_and_lineage(
                           .get_data(as_text=True)), "strategies-heading")
     rows = re.findall(r"<tr>\s*<th scope=\"row\">(.*?)</th>(.*?)</tr>", grid, re.S)
     names = [text_of(head) for head, _ in rows]
-    assert names[0].startswith("Walk by the river (4×/wk, retired)")
+    # Replaced through "Modify": said so, not "retired" (issue 12).
+    assert names[0].startswith("Walk by the river (4×/wk, modified → new version)")
     assert names[1].startswith("↳ Walk by the river at dawn (5×/wk, active)")
     assert names[2].startswith("Three lines in the journal")
     assert not names[0].startswith("↳") and not names[2].startswith("↳")

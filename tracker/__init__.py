@@ -67,9 +67,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     dates.init_app(app)
     logs.init_app(app)
     from tracker.audit import hooks as audit_hooks
+    from tracker.audit import labels as audit_labels
     from tracker.search import index as search_index
 
     audit_hooks.init_app(app)
+    audit_labels.init_app(app)
     search_index.init_sync()
 
     from tracker import cli

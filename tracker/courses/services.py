@@ -81,3 +81,27 @@ def dose_numbers(sessions: list[TherapySession]) -> dict[int, int]:
         if session.follows_dosing_id in numbers:
             numbers[session.id] = numbers[session.follows_dosing_id]
     return numbers
+
+
+@dataclass(frozen=True)
+class DoseDay:
+    """Where a session stands after the dosing session it follows: "day 2 after dose 3"."""
+
+    day: int  # Calendar days after the dosing session (0: the same day).
+    dose: int  # The dosing session's number in the course.
+    window_days: int  # The integration window (INTEGRATION_WINDOW_DAYS), a working hypothesis.
+
+    @property
+    def in_window(self) -> bool:
+        return 0 <= self.day <= self.window_days
+
+
+def dose_day(session: TherapySession, sessions: list[TherapySession], *,
+             window_days: int) -> DoseDay | None:
+    """For a session attached to a dosing session (sessions: its course's, ordered by start),
+    how many days after that dose it is; None for any other session."""
+    dosing = next((s for s in sessions if s.id == session.follows_dosing_id), None)
+    if dosing is None:
+        return None
+    return DoseDay(day=(session.starts_at.date() - dosing.starts_at.date()).days,
+                   dose=dose_numbers(sessions)[dosing.id], window_days=window_days)

@@ -69,6 +69,11 @@ class Progress:
         return days is not None and 0 <= days <= self.window_days
 
     @property
+    def modified_strategy_ids(self) -> set[int]:
+        """Strategies replaced by a new version ("modify"), not merely retired."""
+        return {row.record.replaces_id for row in self.strategies if row.record.replaces_id}
+
+    @property
     def dosing_sessions(self) -> list[TherapySession]:
         return [s for s in self.sessions if s.kind_spec.has_dosing]
 

@@ -32,13 +32,15 @@ def autosave(db: Session, user: User, session: TherapySession, editor_id: str,
 
 def keep_conflict_copy(db: Session, user: User, session: TherapySession, editor_id: str,
                        base_version: int, data: dict) -> SessionDraft:
-    """A save that was refused is kept whole, to be reconciled by the therapist."""
+    """A save that was refused is kept whole, to be reconciled by the therapist. One copy per
+    author and session: a later refused save replaces the earlier one (and this tab's
+    autosave), so retrying never piles up copies to discard one by one."""
     draft = SessionDraft(session_id=session.id, user_id=user.id, editor_id=editor_id,
                          kind="conflict", base_version=base_version, data=data,
                          saved_at=utcnow())
-    db.execute(delete(SessionDraft).where(SessionDraft.session_id == session.id,
-                                          SessionDraft.user_id == user.id,
-                                          SessionDraft.editor_id == editor_id))
+    db.execute(delete(SessionDraft).where(
+        SessionDraft.session_id == session.id, SessionDraft.user_id == user.id,
+        (SessionDraft.editor_id == editor_id) | (SessionDraft.kind == "conflict")))
     db.add(draft)
     db.flush()
     return draft

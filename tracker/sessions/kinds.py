@@ -41,14 +41,14 @@ class SessionKind:
         return self.label.lower()
 
 
-PREPARATION = SessionKind("preparation", "Preparation", "Prep", "Preparation",
+PREPARATION = SessionKind("preparation", "Preparation", "Prep.", "Preparation",
                           css_class="preparation", demo_minutes=90)
-DOSING = SessionKind("dosing", "Dosing", "Dosi", "Dosing", has_dosing=True,
+DOSING = SessionKind("dosing", "Dosing", "Dose", "Dosing", has_dosing=True,
                      css_class="dosing", demo_minutes=150)
-INTEGRATION = SessionKind("integration", "Integration", "Inte", "Integration",
+INTEGRATION = SessionKind("integration", "Integration", "Integ.", "Integration",
                           follows_dosing=True, nested=True, css_class="integration",
                           demo_minutes=60)
-CHECK_IN = SessionKind("check_in", "Check-in", "Chec",
+CHECK_IN = SessionKind("check_in", "Check-in", "Check-in",
                        "Check-in (call or message between sessions)", nested=True,
                        css_class="check_in", demo_minutes=20)
 

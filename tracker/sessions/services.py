@@ -21,7 +21,15 @@ from tracker.dosing.models import DosingRecord
 from tracker.dosing.services import save_dosing
 from tracker.export.session_record import content_hash
 from tracker.patients.models import Patient
-from tracker.sessions.kinds import DOSING_CODES, get_kind
+from tracker.sessions.kinds import (
+    CHECK_IN,
+    DOSING,
+    DOSING_CODES,
+    INTEGRATION,
+    PREPARATION,
+    SessionKind,
+    get_kind,
+)
 from tracker.sessions.models import Addendum, PsychotherapyNote, SessionDraft, TherapySession
 from tracker.threads import services as threads
 from tracker.threads.carry import DEFAULT_THEME_WINDOW, Carry, carry_for
@@ -105,6 +113,21 @@ def create_session(db: Session, user: User, patient: Patient, course: Course, *,
     db.add(session)
     db.flush()
     return session
+
+
+def suggested_kind(course: Course) -> SessionKind:
+    """The kind a new session of `course` most likely is: preparation before the first dose,
+    integration right after a dose that has none yet, another dose while doses remain, and
+    otherwise a check-in. `course.sessions` must be loaded."""
+    sessions = sorted(course.sessions, key=lambda s: (s.starts_at, s.id))
+    doses = [s for s in sessions if s.kind_spec.has_dosing]
+    if not doses:
+        return PREPARATION
+    if not any(s.follows_dosing_id == doses[-1].id for s in sessions):
+        return INTEGRATION
+    if len(doses) < course.planned_dosing_sessions:
+        return DOSING
+    return CHECK_IN
 
 
 def private_note(db: Session, session: TherapySession, user: User) -> PsychotherapyNote | None:

@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
 from tracker.access import get_patient_or_404, get_session_or_404
-from tracker.courses.services import course_position, course_sessions, list_courses
+from tracker.courses.services import course_position, course_sessions, dose_day, list_courses
 from tracker.db import get_db
 from tracker.sessions import drafts as unsaved
 from tracker.sessions import editing
@@ -43,6 +43,8 @@ def new(patient_id: int):
         return redirect(url_for("courses.new_course", patient_id=patient.id))
     form = NewSessionForm()
     form.course_id.choices = [SelectChoice(c.id, c.title) for c in courses]
+    if request.method == "GET":
+        form.kind.data = sessions.suggested_kind(courses[0]).code
     if form.validate_on_submit():
         course = next(c for c in courses if c.id == form.course_id.data)
         session = sessions.create_session(
@@ -69,12 +71,16 @@ def _render_show(session, addendum_form):
         "sessions/show.html", session=session, carry=carry, problems=problems,
         note=sessions.private_note(db, session, current_user),
         sign_form=SignForm(version=session.version), addendum_form=addendum_form,
-        position=_position(db, session),
+        **_whereabouts(db, session),
     )
 
 
-def _position(db, session):
-    return course_position(session.course, course_sessions(db, session.course))
+def _whereabouts(db, session) -> dict:
+    """Where the session stands in its course: "dose 3 of 6", "day 2 after dose 3"."""
+    siblings = course_sessions(db, session.course)
+    return {"position": course_position(session.course, siblings),
+            "dose_day": dose_day(session, siblings,
+                                 window_days=current_app.config["INTEGRATION_WINDOW_DAYS"])}
 
 
 @bp.route("/sessions/<id:session_id>/edit", methods=["GET", "POST"])
@@ -124,7 +130,7 @@ def edit(session_id: int):
     return render_template(
         "sessions/edit.html", session=session, carry=carry, form=form, restored=restored,
         to_reconcile=unsaved.to_reconcile(drafts, session, restored), problem=problem,
-        position=_position(db, session),
+        **_whereabouts(db, session),
         idle_seconds=current_app.config["SESSION_IDLE_MINUTES"] * 60,
     )
 
