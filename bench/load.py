@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
-import sys
-import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-GUNICORN = Path(sys.executable).parent / "gunicorn"
-CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
+from tests.support.server import CONFIG, GUNICORN, server_environment, wait_for
 
 
 @dataclass
@@ -77,27 +71,17 @@ class Server:
 
     def __init__(self, database_url: str, instance: Path, port: int, workers: int):
         self.url = f"http://127.0.0.1:{port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "FLASK_"))}
-        env.update(
-            TRACKER_INSTANCE_PATH=str(instance), TRACKER_DATABASE_URL=database_url,
-            TRACKER_SECRET_KEY="bench-secret-0123456789abcdef0123456789",
-            TRACKER_ENCRYPTION_KEYS='{"b": "EulqDXXqXqvkJEWoeoMCBZiww8NDEO8GpGdwjrf8Kfw="}',
-            TRACKER_ENCRYPTION_KEY_ID='"b"', TRACKER_AUDIT_KEY='"bench-audit-key-0123456789"',
-            TRACKER_SESSION_COOKIE_SECURE="false", TRACKER_BENCH_HELLO_ROUTE="true",
-            TRACKER_LOGIN_LIMIT_PER_ACCOUNT='"1000 per minute"',
-            GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS=str(workers),
+        env = server_environment(
+            instance, database_url, SESSION_COOKIE_SECURE="false", BENCH_HELLO_ROUTE="true",
+            LOGIN_LIMIT_PER_ACCOUNT='"1000 per minute"', GUNICORN_BIND=f"127.0.0.1:{port}",
+            GUNICORN_WORKERS=str(workers),
             GUNICORN_MAX_REQUESTS="0")  # No recycling: worker memory is measured.
         self.process = subprocess.Popen([str(GUNICORN), "-c", str(CONFIG)], env=env,  # noqa: S603
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{self.url}/healthz", timeout=2)  # noqa: S310
-                break
-            except OSError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise SystemExit("gunicorn did not start") from None
-                time.sleep(0.3)
+        try:
+            wait_for(f"{self.url}/healthz", self.process, seconds=60)
+        except AssertionError as error:
+            raise SystemExit(f"gunicorn did not start: {error}") from None
 
     def worker_rss_mib(self) -> list[float]:
         """Resident memory of each worker (the master's children), from /proc."""

@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.load import Server, hey  # noqa: E402
 from bench.network_data import COMMON_WORD, PASSWORD, RARE_WORD, Network, generate  # noqa: E402
-from tests.http_browser import Browser  # noqa: E402
+from tests.support.browser import Browser  # noqa: E402
 from tracker import create_app, migrate  # noqa: E402
 from tracker.db import get_db  # noqa: E402
 
@@ -81,7 +81,7 @@ def query_counts(url: str, network: Network) -> dict[str, int]:
     app = create_app({"TESTING": True, "SECRET_KEY": "bench-" + "x" * 40, "DATABASE_URL": url,
                       "SESSION_COOKIE_SECURE": False})
     client = app.test_client()
-    from tests.sessions_helpers import form_fields
+    from tests.support.forms import form_fields
 
     token = form_fields(client.get("/login").get_data(as_text=True), action=None)["csrf_token"]
     client.post("/login", data={"csrf_token": token, "email": network.big_therapist,
@@ -104,7 +104,8 @@ def query_counts(url: str, network: Network) -> dict[str, int]:
 def save_sessions(base: str, email: str, session_ids: list[int], rounds: int) -> dict:
     """Real saves of the session page in turn (GET the form, decide, POST), one client per
     draft session, all at once; the POSTs are timed."""
-    from tests.sessions_helpers import decide_all, form_fields
+    from tests.support.forms import form_fields
+    from tests.support.sessions import decide_all
 
     timings: list[float] = []
     failures: list[int] = []
@@ -176,9 +177,9 @@ def load_test(url: str, network: Network, seconds: float, workers: int) -> dict:
 
 
 def postgres_scratch(server_url: str):
-    from tests.conftest import _postgres_database
+    from tests.support.database import postgres_database
 
-    return _postgres_database(server_url)
+    return postgres_database(server_url)
 
 
 def run_database(name: str, full_url: str, small_url: str, args) -> dict:

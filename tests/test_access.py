@@ -1,7 +1,10 @@
 from flask import url_for
 from sqlalchemy import select
 
-from tests.conftest import RECORD_KEEPING_TABLES, TEST_PASSWORD, add_patient, csrf_token, post_form
+from tests.support.database import RECORD_KEEPING_TABLES
+from tests.support.forms import csrf_token, post_form
+from tests.support.patients import add_patient
+from tests.support.users import TEST_PASSWORD
 from tracker.access import PUBLIC_ENDPOINTS
 from tracker.db import Base, get_db
 

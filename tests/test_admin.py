@@ -3,7 +3,9 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import TEST_PASSWORD, add_patient, post_form
+from tests.support.forms import post_form
+from tests.support.patients import add_patient
+from tests.support.users import TEST_PASSWORD
 from tracker.db import get_db
 from tracker.models import User
 

@@ -3,7 +3,9 @@ tampering, and that events are append-only."""
 
 from sqlalchemy import select, text
 
-from tests.conftest import TEST_PASSWORD, add_patient, post_form
+from tests.support.forms import post_form
+from tests.support.patients import add_patient
+from tests.support.users import TEST_PASSWORD
 from tracker import create_app, migrate
 from tracker.audit.models import AuditEvent
 from tracker.db import get_db, make_engine

@@ -2,7 +2,8 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from tests.conftest import TEST_PASSWORD, csrf_token, post_form
+from tests.support.forms import csrf_token, post_form
+from tests.support.users import TEST_PASSWORD
 from tracker.db import get_db, utcnow
 from tracker.models import LoginSession, User
 

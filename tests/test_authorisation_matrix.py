@@ -11,9 +11,11 @@ from datetime import date, datetime, timedelta
 import pytest
 from flask import url_for
 
-from tests.conftest import csrf_token
-from tests.progress_helpers import db_measure
-from tests.sessions_helpers import database, db_course, db_session
+from tests.support.courses import db_course
+from tests.support.database import database
+from tests.support.forms import csrf_token
+from tests.support.measures import db_measure
+from tests.support.sessions import db_session
 from tracker.auth.models import User
 from tracker.care_team.models import CareTeamMember, EmergencyAccess
 from tracker.db import utcnow

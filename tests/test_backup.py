@@ -26,18 +26,13 @@ from sqlalchemy import MetaData, create_engine, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from tests.conftest import add_patient, post_form
-from tests.progress_helpers import build_course, questionnaire, saved_measure_id
-from tests.sessions_helpers import (
-    build_history,
-    database,
-    edit_page,
-    form_fields,
-    make_course,
-    save,
-    sign,
-    start_session,
-)
+from tests.support.courses import make_course
+from tests.support.database import database
+from tests.support.forms import form_fields, post_form
+from tests.support.histories import build_course, build_history
+from tests.support.measures import questionnaire, saved_measure_id
+from tests.support.patients import add_patient
+from tests.support.sessions import edit_page, save, sign, start_session
 from tracker import backup, create_app
 from tracker.db import make_engine
 from tracker.patients.models import Patient

@@ -6,20 +6,12 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
-from tests.conftest import TEST_PASSWORD, add_patient
-from tests.sessions_helpers import (
-    database,
-    db_course,
-    db_session,
-    edit_page,
-    field_errors,
-    form_fields,
-    post_with_token,
-    save,
-    save_page,
-    sign,
-    text_of,
-)
+from tests.support.courses import db_course
+from tests.support.database import database
+from tests.support.forms import field_errors, form_fields, post_with_token, text_of
+from tests.support.patients import add_patient
+from tests.support.sessions import db_session, edit_page, save, save_page, sign
+from tests.support.users import TEST_PASSWORD
 from tests.test_crypto import dispose
 from tracker import create_app, migrate
 from tracker.audit.models import AuditEvent

@@ -12,24 +12,20 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import add_patient
-from tests.sessions_helpers import (
+from tests.support.courses import db_course, make_course
+from tests.support.database import count, database
+from tests.support.forms import field_errors, fieldset, text_of
+from tests.support.patients import add_patient
+from tests.support.sessions import (
     carried_ids,
-    count,
-    database,
-    db_course,
     db_session,
     decide,
     decide_all,
     edit_page,
-    field_errors,
-    fieldset,
     load_session,
-    make_course,
     save,
     save_page,
     start_session,
-    text_of,
 )
 from tracker.sessions.models import PsychotherapyNote, TherapySession
 from tracker.threads.carry import carry_for

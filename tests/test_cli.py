@@ -1,6 +1,5 @@
 """The commands under `flask --app tracker`."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -8,6 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from tests.support.server import clean_environment
 from tracker import create_app
 from tracker.cli import init_command
 from tracker.db import get_db
@@ -133,7 +133,7 @@ def test_db_upgrade_and_current(runner):
 
 
 def test_flask_cli_explains_a_missing_secret_in_one_line(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "FLASK_"))}
+    env = clean_environment()
     env["TRACKER_INSTANCE_PATH"] = str(tmp_path / "empty")
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "tracker", "seed-demo"],

@@ -17,16 +17,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, text
 
-from tests.conftest import add_patient
-from tests.sessions_helpers import (
-    database,
-    db_course,
-    db_session,
-    edit_page,
-    make_course,
-    save_page,
-    start_session,
-)
+from tests.support.courses import db_course, make_course
+from tests.support.database import database
+from tests.support.patients import add_patient
+from tests.support.server import clean_environment
+from tests.support.sessions import db_session, edit_page, save_page, start_session
 from tracker import ConfigError, create_app, crypto, migrate
 from tracker.auth import services as accounts
 from tracker.cli import init_command
@@ -376,7 +371,7 @@ def test_init_writes_a_key_and_adds_one_to_an_older_config(instance):
 
 
 def test_generate_key_prints_a_usable_key_even_before_the_app_can_start(instance):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "FLASK_"))}
+    env = clean_environment()
     env["TRACKER_INSTANCE_PATH"] = str(instance)  # Empty: the app itself refuses to start.
     runs = [subprocess.run([sys.executable, "-m", "flask", "--app", "tracker", "generate-key"],
                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 from wtforms import FormField
 
-from tests.conftest import add_patient
+from tests.support.patients import add_patient
 from tracker.courses.models import Course
 from tracker.db import get_db
 from tracker.dosing import alerts, rules

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from tests.conftest import post_form
+from tests.support.forms import post_form
 from tracker import create_app
 
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import add_patient
+from tests.support.patients import add_patient
 from tracker.courses.models import Course
 from tracker.dosing.models import BoosterDose, DosingRecord, VitalSigns
 from tracker.export.record import EXPORT_FORMAT, EXPORT_VERSION, patient_export

@@ -36,7 +36,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from sqlalchemy import text as sql
 
-from tests.conftest import TEST_PASSWORD, csrf_token, post_form
+from tests.support.forms import csrf_token, post_form
+from tests.support.users import TEST_PASSWORD
 from tests.test_fuzz_forms import (
     CHARACTERS,
     changed_tables,

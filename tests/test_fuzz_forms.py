@@ -28,17 +28,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text as sql
 
-from tests.conftest import TEST_PASSWORD, add_patient, csrf_token
-from tests.progress_helpers import questionnaire, saved_measure_id
-from tests.sessions_helpers import (
-    decide_all,
-    edit_page,
-    form_fields,
-    make_course,
-    save_page,
-    sign,
-    start_session,
-)
+from tests.support.courses import make_course
+from tests.support.forms import csrf_token, form_fields
+from tests.support.measures import questionnaire, saved_measure_id
+from tests.support.patients import add_patient
+from tests.support.sessions import decide_all, edit_page, save_page, sign, start_session
+from tests.support.users import TEST_PASSWORD
 from tracker.db import Base
 
 EXAMPLES = 25  # Per form (and edge cases); the whole file stays well under a minute.

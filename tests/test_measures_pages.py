@@ -9,25 +9,12 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import add_patient
-from tests.progress_helpers import (
-    answers_for,
-    days_ago,
-    measure_path,
-    questionnaire,
-    saved_measure_id,
-    signed,
-)
-from tests.sessions_helpers import (
-    count,
-    database,
-    db_course,
-    db_session,
-    form_fields,
-    only_post_form,
-    page_forms,
-    text_of,
-)
+from tests.support.courses import db_course
+from tests.support.database import count, database
+from tests.support.forms import form_fields, only_post_form, page_forms, text_of
+from tests.support.measures import answers_for, measure_path, questionnaire, saved_measure_id
+from tests.support.patients import add_patient
+from tests.support.sessions import days_ago, db_session, signed
 from tracker.measures.instruments import INSTRUMENTS
 from tracker.measures.models import MeasureResponse, SafetyFollowUp
 

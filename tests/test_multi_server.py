@@ -12,22 +12,21 @@ from __future__ import annotations
 import os
 import subprocess
 import uuid
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import _postgres_database
-from tests.http_browser import Browser
-from tests.test_server import GUNICORN, free_port, wait_for
+from tests.support.browser import Browser
+from tests.support.database import postgres_database
+from tests.support.server import CONFIG, GUNICORN, free_port, server_environment, wait_for
+from tests.support.users import TEST_PASSWORD
 from tracker import create_app, migrate
 from tracker.auth import services as accounts
 from tracker.db import get_db, make_engine
 
-CONFIG = Path(__file__).resolve().parents[1] / "deploy" / "gunicorn.conf.py"
 PG_SERVER = os.environ.get("TRACKER_TEST_DATABASE_URL",
                            "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS = "redis://127.0.0.1:6379/0"
-PASSWORD = "correct horse battery staple"
+
 
 
 def unavailable(reason: str):
@@ -42,7 +41,7 @@ def shared_services():
     import redis
 
     try:
-        url, drop = _postgres_database(PG_SERVER)
+        url, drop = postgres_database(PG_SERVER)
     except Exception as error:  # noqa: BLE001 (any connection failure means "not here")
         unavailable(f"PostgreSQL is not reachable at {PG_SERVER}: {type(error).__name__}")
     client = redis.Redis.from_url(REDIS)
@@ -59,7 +58,7 @@ def shared_services():
                       "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8192})
     with app.app_context():
         accounts.create_user(get_db(), email="rivera@example.org", name="Dr Rivera",
-                             password=PASSWORD)
+                             password=TEST_PASSWORD)
         get_db().commit()
     app.extensions["tracker.engine"].dispose()
     yield url, prefix
@@ -71,18 +70,11 @@ def shared_services():
 @pytest.fixture
 def two_servers(shared_services, tmp_path):
     url, prefix = shared_services
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "FLASK_"))}
-    env.update(
-        TRACKER_INSTANCE_PATH=str(tmp_path),
-        TRACKER_DATABASE_URL=url,
-        TRACKER_SECRET_KEY="two-servers-secret-0123456789abcdef0123",
-        TRACKER_ENCRYPTION_KEYS='{"t": "EulqDXXqXqvkJEWoeoMCBZiww8NDEO8GpGdwjrf8Kfw="}',
-        TRACKER_ENCRYPTION_KEY_ID='"t"',
-        TRACKER_AUDIT_KEY='"two-servers-audit-key-0123456789abcdef"',
-        TRACKER_RATELIMIT_STORAGE_URI=f'"{REDIS}"',
-        TRACKER_RATELIMIT_KEY_PREFIX=f'"{prefix}"',
-        TRACKER_LOGIN_LIMIT_PER_ACCOUNT='"5 per minute"',
-        TRACKER_SESSION_COOKIE_SECURE="false",  # Plain http on the loopback.
+    env = server_environment(
+        tmp_path, url,
+        RATELIMIT_STORAGE_URI=f'"{REDIS}"', RATELIMIT_KEY_PREFIX=f'"{prefix}"',
+        LOGIN_LIMIT_PER_ACCOUNT='"5 per minute"',
+        SESSION_COOKIE_SECURE="false",  # Plain http on the loopback.
         GUNICORN_WORKERS="2",
     )
     servers, processes = [], []
@@ -104,7 +96,7 @@ def two_servers(shared_services, tmp_path):
             process.wait(timeout=30)
 
 
-def sign_in(browser: Browser, server: str, password: str = PASSWORD) -> int:
+def sign_in(browser: Browser, server: str, password: str = TEST_PASSWORD) -> int:
     return browser.sign_in("rivera@example.org", password, server)
 
 

@@ -1,13 +1,14 @@
 """`pip install .` outside the checkout gives a working app (the wheel carries templates/,
 static files and migrations)."""
 
-import os
 import subprocess
 import sys
 import sysconfig
 from pathlib import Path
 
 import pytest
+
+from tests.support.server import clean_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,7 +45,7 @@ def installed(tmp_path_factory):
     site = run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"])
     Path(site.stdout.strip(), "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     run([python, "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)])
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "FLASK_"))}
+    env = clean_environment()
     env["TRACKER_INSTANCE_PATH"] = str(work / "instance")
     return python, work, env
 

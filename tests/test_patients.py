@@ -5,7 +5,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import add_patient, post_form
+from tests.support.forms import post_form
+from tests.support.patients import add_patient
 from tracker.db import get_db
 from tracker.patients.models import Patient
 

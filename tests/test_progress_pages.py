@@ -11,15 +11,13 @@ import pytest
 from flask import url_for
 from sqlalchemy import select
 
-from tests.conftest import RECORD_KEEPING_TABLES, add_patient, csrf_token
-from tests.progress_helpers import (
-    PRIVATE_NOTE,
-    build_course,
-    days_ago,
-    db_measure,
-    signed,
-)
-from tests.sessions_helpers import build_history, database, db_course, db_session, text_of
+from tests.support.courses import db_course
+from tests.support.database import RECORD_KEEPING_TABLES, database
+from tests.support.forms import csrf_token, text_of
+from tests.support.histories import PRIVATE_NOTE, build_course, build_history
+from tests.support.measures import db_measure
+from tests.support.patients import add_patient
+from tests.support.sessions import days_ago, db_session, signed
 from tracker.courses.models import Course
 from tracker.db import Base
 from tracker.sessions.models import Addendum, TherapySession

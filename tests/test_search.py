@@ -9,16 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
 
-from tests.conftest import add_patient
-from tests.sessions_helpers import (
-    database,
-    db_course,
-    db_session,
-    make_course,
-    post_with_token,
-    save_page,
-    start_session,
-)
+from tests.support.courses import db_course, make_course
+from tests.support.database import database
+from tests.support.forms import post_with_token
+from tests.support.patients import add_patient
+from tests.support.sessions import db_session, save_page, start_session
 from tracker import create_app, migrate
 from tracker.care_team.models import CareTeamMember, EmergencyAccess
 from tracker.db import make_engine, utcnow

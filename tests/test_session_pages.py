@@ -11,19 +11,12 @@ import pytest
 from flask import url_for
 from sqlalchemy import select
 
-from tests.conftest import RECORD_KEEPING_TABLES, add_patient, csrf_token
-from tests.sessions_helpers import (
-    build_history,
-    count,
-    database,
-    db_session,
-    edit_page,
-    make_course,
-    only_post_form,
-    save_page,
-    start_session,
-    text_of,
-)
+from tests.support.courses import make_course
+from tests.support.database import RECORD_KEEPING_TABLES, count, database
+from tests.support.forms import csrf_token, only_post_form, text_of
+from tests.support.histories import build_history
+from tests.support.patients import add_patient
+from tests.support.sessions import db_session, edit_page, save_page, start_session
 from tracker.courses.models import Course
 from tracker.db import Base, utcnow
 from tracker.dosing.models import DosingRecord, VitalSigns

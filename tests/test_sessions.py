@@ -10,26 +10,21 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, text, update
 
-from tests.conftest import add_patient, csrf_token
-from tests.sessions_helpers import (
+from tests.support.courses import db_course, make_course
+from tests.support.database import count, database
+from tests.support.forms import csrf_token, field_errors, form_fields, post_with_token, text_of
+from tests.support.patients import add_patient
+from tests.support.sessions import (
     carried_ids,
-    count,
-    database,
-    db_course,
     db_session,
     decide,
     decide_all,
     edit_page,
-    field_errors,
-    form_fields,
     load_session,
-    make_course,
-    post_with_token,
     save,
     save_page,
     sign,
     start_session,
-    text_of,
 )
 from tracker.auth.models import LoginSession
 from tracker.db import utcnow

@@ -16,7 +16,9 @@ import pytest
 from flask import url_for
 from sqlalchemy import func, select, text, update
 
-from tests.conftest import TEST_PASSWORD, add_patient, csrf_token, post_form
+from tests.support.forms import csrf_token, post_form
+from tests.support.patients import add_patient
+from tests.support.users import TEST_PASSWORD
 from tracker.access import PUBLIC_ENDPOINTS, TWO_FACTOR_ENROLMENT_ENDPOINTS
 from tracker.auth import two_factor
 from tracker.db import Base, get_db, utcnow

@@ -19,19 +19,10 @@ import pytest
 from flask.testing import FlaskClient
 from markupsafe import escape
 
-from tests.conftest import csrf_token
-from tests.progress_helpers import questionnaire, saved_measure_id
-from tests.sessions_helpers import (
-    decide_all,
-    edit_page,
-    form_fields,
-    make_course,
-    only_post_form,
-    save,
-    sign,
-    start_session,
-    text_of,
-)
+from tests.support.courses import make_course
+from tests.support.forms import csrf_token, form_fields, only_post_form, text_of
+from tests.support.measures import questionnaire, saved_measure_id
+from tests.support.sessions import decide_all, edit_page, save, sign, start_session
 
 # The corpus: every payload is at most 40 characters, so that it fits the shortest text
 # field (pronouns) whole; each holds a character that escaping changes.

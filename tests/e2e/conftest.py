@@ -5,7 +5,6 @@ the Nu Html Checker from tests/e2e/node_modules (npm install there; make e2e doe
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,7 +12,8 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from tests.test_server import GUNICORN, free_port, wait_for
+from tests.support.keys import TEST_ENCRYPTION_KEY
+from tests.support.server import GUNICORN, SERVER_KEY_ID, free_port, server_environment, wait_for
 from tracker import create_app, migrate
 from tracker.auth import services as accounts
 from tracker.db import get_db, utcnow
@@ -27,12 +27,6 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update"]
 EMAIL, PASSWORD = "rivera@e2e.kap", "a long e2e passphrase"
-SECRETS = {
-    "TRACKER_SECRET_KEY": "e2e-secret-0123456789abcdef0123456789ab",
-    "TRACKER_ENCRYPTION_KEYS": '{"e": "EulqDXXqXqvkJEWoeoMCBZiww8NDEO8GpGdwjrf8Kfw="}',
-    "TRACKER_ENCRYPTION_KEY_ID": '"e"',
-    "TRACKER_AUDIT_KEY": '"e2e-audit-key-0123456789abcdef"',
-}
 
 
 def pytest_collection_modifyitems(items):
@@ -59,8 +53,8 @@ def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("e2e")
     url = f"sqlite:///{folder / 'e2e.sqlite3'}"
     app = create_app({"TESTING": True, "SECRET_KEY": "x" * 40, "DATABASE_URL": url,
-                      "ENCRYPTION_KEYS": json.loads(SECRETS["TRACKER_ENCRYPTION_KEYS"]),
-                      "ENCRYPTION_KEY_ID": "e"})
+                      "ENCRYPTION_KEYS": {SERVER_KEY_ID: TEST_ENCRYPTION_KEY},
+                      "ENCRYPTION_KEY_ID": SERVER_KEY_ID})
     migrate.upgrade(app.extensions["tracker.engine"])
     secret = pyotp.random_base32()
     with app.app_context():
@@ -70,9 +64,8 @@ def server(tmp_path_factory):
         get_db().commit()
     app.extensions["tracker.engine"].dispose()
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "FLASK_"))}
-    env.update(SECRETS, TRACKER_INSTANCE_PATH=str(folder), TRACKER_DATABASE_URL=url,
-               TRACKER_SESSION_COOKIE_SECURE="false", TRACKER_SESSION_IDLE_MINUTES="1")
+    env = server_environment(folder, url, SESSION_COOKIE_SECURE="false",
+                             SESSION_IDLE_MINUTES="1")
     with open(folder / "server.log", "w") as log:
         process = subprocess.Popen(
             [str(GUNICORN), "--workers", "2", "--bind", f"127.0.0.1:{port}",
