@@ -16,7 +16,7 @@ from tests.support.forms import form_fields, only_post_form, text_of
 from tests.support.patients import add_patient
 from tracker.courses.models import Course
 from tracker.db import utcnow
-from tracker.export.record import content_hash, session_record_options
+from tracker.export.session_record import content_hash, session_record_options
 from tracker.sessions.models import TherapySession
 from tracker.sessions.services import SESSION_PAGE_OPTIONS
 
