@@ -13,11 +13,6 @@ TEMPORARY_PASSWORD_RE = re.compile(r'<code id="temporary-password">([^<]+)</code
 
 
 @pytest.fixture
-def admin(make_user):
-    return make_user(email="admin@example.org", name="Ada Admin", is_admin=True)
-
-
-@pytest.fixture
 def admin_client(admin, login_as):
     return login_as(admin)
 

@@ -5,15 +5,26 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
+from tests.support.courses import db_course
+from tests.support.dosing import db_dosing
+from tests.support.histories import build_history
 from tests.support.patients import add_patient
+from tests.support.sessions import db_session, db_sign
+from tests.support.threads import (
+    belief_rating,
+    db_belief,
+    db_strategy,
+    db_theme,
+    strategy_review,
+    theme_mention,
+)
 from tracker.courses.models import Course
-from tracker.dosing.models import BoosterDose, DosingRecord, VitalSigns
 from tracker.export.record import EXPORT_FORMAT, EXPORT_VERSION, patient_export
 from tracker.export.session_record import (
     content_hash,
@@ -23,32 +34,10 @@ from tracker.export.session_record import (
 )
 from tracker.patients.models import Patient
 from tracker.sessions.models import Addendum, PsychotherapyNote, TherapySession
-from tracker.threads.models import (
-    Belief,
-    BeliefRating,
-    Strategy,
-    StrategyReview,
-    Theme,
-    ThemeMention,
-)
+from tracker.threads.models import ThemeMention
 
 NOTE_BODY = "Private process note: transference around the father, do not share."
 UNSIGNED = {"status", "signed_at", "signed_by", "content_hash", "addenda"}
-
-
-def _session(db, user, patient_id, course, kind, starts_at, **fields) -> TherapySession:
-    session = TherapySession(
-        patient_id=patient_id,
-        course_id=course.id,
-        kind=kind,
-        starts_at=starts_at,
-        duration_minutes=fields.pop("duration_minutes", 50),
-        created_by_id=user.id,
-        **fields,
-    )
-    db.add(session)
-    db.flush()
-    return session
 
 
 def _load_session(db, session_id) -> TherapySession:
@@ -72,224 +61,63 @@ def record(app, db, make_user):
     theme; the integration session is signed and has an addendum; a private note."""
     user = make_user()
     patient_id = add_patient(app, user, weight_kg=Decimal("70.0"))
-    course = Course(
-        patient_id=patient_id,
-        title="First IM series",
-        start_date=date(2026, 3, 1),
-        planned_dosing_sessions=6,
-        default_medication="racemic_ketamine",
-        default_route="im",
-    )
-    db.add(course)
-    db.flush()
-
-    prep = _session(
-        db,
-        user,
-        patient_id,
-        course,
-        "preparation",
-        datetime(2026, 3, 2, 10, 0),
-        intention="Meet the grief with curiosity",
-        summary="Preparation: safety plan, music, intentions.",
-    )
-    dosing = _session(
-        db,
-        user,
-        patient_id,
-        course,
-        "dosing",
-        datetime(2026, 3, 9, 9, 30),
-        duration_minutes=180,
-        summary="Dose 1 of 6, calm recovery.",
-    )
-    integration = _session(
-        db,
-        user,
-        patient_id,
-        course,
-        "integration",
-        datetime(2026, 3, 10, 17, 0),
+    course = db_course(db, patient_id, "First IM series", date(2026, 3, 1))
+    prep = db_session(db, user.id, course, "preparation", datetime(2026, 3, 2, 10, 0),
+                      intention="Meet the grief with curiosity",
+                      summary="Preparation: safety plan, music, intentions.")
+    dosing = db_session(db, user.id, course, "dosing", datetime(2026, 3, 9, 9, 30),
+                        duration_minutes=180, summary="Dose 1 of 6, calm recovery.")
+    integration = db_session(
+        db, user.id, course, "integration", datetime(2026, 3, 10, 17, 0),
         follows_dosing_id=dosing.id,
-        summary="Integration: the ocean came back — café by the sea, «calmer».",
-    )
-
-    db.add(
-        DosingRecord(
-            session_id=dosing.id,
-            medication="racemic_ketamine",
-            route="im",
-            dose_mg=Decimal("35"),  # unscaled on purpose: the export must still say "35.0"
-            weight_kg=Decimal("70.0"),
-            administered_at=time(9, 45),
-            monitoring_start=time(9, 45),
-            monitoring_end=time(11, 50),
-            adverse_events=["nausea", "elevated_bp"],
-            adverse_event_notes="Mild nausea at 20 minutes.",
-            transport_home="driven_by_companion",
-        )
-    )
-    db.flush()
-    db.add(
-        BoosterDose(dosing_id=dosing.id, position=1, dose_mg=Decimal("15.0"), given_at=time(10, 5))
-    )
-    db.add_all(
-        [
-            VitalSigns(
-                dosing_id=dosing.id,
-                position=1,
-                timepoint="baseline",
-                systolic=122,
-                diastolic=78,
-                heart_rate=70,
-                spo2=98,
-            ),
-            VitalSigns(
-                dosing_id=dosing.id,
-                position=2,
-                timepoint="peak",
-                systolic=182,
-                diastolic=96,
-                heart_rate=88,
-                spo2=97,
-            ),
-            VitalSigns(
-                dosing_id=dosing.id,
-                position=3,
-                timepoint="discharge",
-                systolic=128,
-                diastolic=80,
-                heart_rate=72,
-                spo2=98,
-            ),
-        ]
-    )
-
-    ocean = Theme(
-        patient_id=patient_id,
-        label="the ocean",
-        category="imagery",
-        first_session_id=dosing.id,
-        status="resolved",
-        resolved_session_id=integration.id,
-    )
-    grief = Theme(
-        patient_id=patient_id,
-        label="grief for my father",
-        category="emotion",
-        first_session_id=prep.id,
-    )
-    belief = Belief(
-        patient_id=patient_id,
-        old_belief="I have to earn love",
-        new_belief="I am worth care as I am",
-        first_session_id=dosing.id,
-        status="strengthening",
-    )
-    walk = Strategy(
-        patient_id=patient_id,
-        category="nature",
-        description="Ten-minute walk by the river",
-        target_per_week=5,
-        first_session_id=prep.id,
-        status="retired",
-    )
-    db.add_all([ocean, grief, belief, walk])
-    db.flush()
-    walk_v2 = Strategy(
-        patient_id=patient_id,
-        category="nature",
-        description="Five-minute walk after lunch",
-        target_per_week=5,
-        first_session_id=integration.id,
-        replaces_id=walk.id,
-    )
-    db.add(walk_v2)
-    db.flush()
-
-    db.add_all(
-        [
-            ThemeMention(
-                session_id=prep.id,
-                theme_id=grief.id,
-                decision="raised",
-                notes="Tearful when naming him.",
-            ),
-            ThemeMention(
-                session_id=dosing.id,
-                theme_id=ocean.id,
-                decision="raised",
-                notes="Vast, warm water.",
-            ),
-            ThemeMention(
-                session_id=integration.id,
-                theme_id=ocean.id,
-                decision="resolved",
-                notes="The ocean felt like being held.",
-            ),
-            ThemeMention(
-                session_id=integration.id, theme_id=grief.id, decision="raised", notes="Less heavy."
-            ),
-            BeliefRating(
-                session_id=dosing.id,
-                belief_id=belief.id,
-                decision="emerging",
-                old_conviction=80,
-                new_conviction=30,
-                note="First glimpse.",
-            ),
-            BeliefRating(
-                session_id=integration.id,
-                belief_id=belief.id,
-                decision="strengthening",
-                old_conviction=60,
-                new_conviction=55,
-                note="Holding.",
-            ),
-            StrategyReview(
-                session_id=integration.id,
-                strategy_id=walk.id,
-                decision="modify",
-                times_practised=2,
-                helpfulness=7,
-                barriers="Rain; long workdays.",
-                new_strategy_id=walk_v2.id,
-            ),
-            PsychotherapyNote(session_id=integration.id, author_id=user.id, body=NOTE_BODY),
-        ]
-    )
+        summary="Integration: the ocean came back — café by the sea, «calmer».")
+    db_dosing(
+        db, dosing.id,
+        Decimal("35"),  # unscaled on purpose: the export must still say "35.0"
+        administered_at=time(9, 45), monitoring_start=time(9, 45), monitoring_end=time(11, 50),
+        adverse_events=["nausea", "elevated_bp"], adverse_event_notes="Mild nausea at 20 minutes.",
+        transport_home="driven_by_companion",
+        boosters=[{"dose_mg": Decimal("15.0"), "given_at": time(10, 5)}],
+        vitals=[{"timepoint": "baseline", "systolic": 122, "diastolic": 78, "heart_rate": 70,
+                 "spo2": 98},
+                {"timepoint": "peak", "systolic": 182, "diastolic": 96, "heart_rate": 88,
+                 "spo2": 97},
+                {"timepoint": "discharge", "systolic": 128, "diastolic": 80, "heart_rate": 72,
+                 "spo2": 98}])
+    ocean = db_theme(db, patient_id, dosing.id, "the ocean", status="resolved",
+                     resolved_session_id=integration.id)
+    grief = db_theme(db, patient_id, prep.id, "grief for my father", category="emotion")
+    belief = db_belief(db, patient_id, dosing.id, status="strengthening")
+    walk = db_strategy(db, patient_id, prep.id, "Ten-minute walk by the river", status="retired")
+    walk_v2 = db_strategy(db, patient_id, integration.id, "Five-minute walk after lunch",
+                          replaces_id=walk.id)
+    db.add_all([
+        theme_mention(prep.id, grief.id, notes="Tearful when naming him."),
+        theme_mention(dosing.id, ocean.id, notes="Vast, warm water."),
+        theme_mention(integration.id, ocean.id, "resolved",
+                      notes="The ocean felt like being held."),
+        theme_mention(integration.id, grief.id, notes="Less heavy."),
+        belief_rating(dosing.id, belief.id, "emerging", old_conviction=80, new_conviction=30,
+                      note="First glimpse."),
+        belief_rating(integration.id, belief.id, old_conviction=60, new_conviction=55,
+                      note="Holding."),
+        strategy_review(integration.id, walk.id, "modify", times_practised=2, helpfulness=7,
+                        barriers="Rain; long workdays.", new_strategy_id=walk_v2.id),
+        PsychotherapyNote(session_id=integration.id, author_id=user.id, body=NOTE_BODY),
+    ])
     db.commit()
 
-    # Sign the integration session the way the signing service will, then add an addendum.
-    db.expunge_all()
-    signed = _load_session(db, integration.id)
-    signed.content_hash = content_hash(signed)
-    signed.status = "signed"
-    signed.signed_at = datetime(2026, 3, 10, 18, 0, tzinfo=UTC)
-    signed.signed_by_id = user.id
-    db.flush()
-    db.add(
-        Addendum(
-            session_id=integration.id,
-            author_id=user.id,
-            body="Correction: walk was planned for after lunch.",
-        )
-    )
+    # Signed the way the signing service signs, then an addendum.
+    db_sign(db, integration.id, user.id, datetime(2026, 3, 10, 18, 0, tzinfo=UTC))
+    db.add(Addendum(session_id=integration.id, author_id=user.id,
+                    body="Correction: walk was planned for after lunch."))
     db.commit()
     db.expunge_all()
 
     return {
-        "user_id": user.id,
-        "patient_id": patient_id,
-        "course_id": course.id,
-        "prep": prep.id,
-        "dosing": dosing.id,
-        "integration": integration.id,
-        "ocean": ocean.id,
-        "grief": grief.id,
-        "belief": belief.id,
-        "walk": walk.id,
-        "walk_v2": walk_v2.id,
+        "user_id": user.id, "patient_id": patient_id, "course_id": course.id, "prep": prep.id,
+        "dosing": dosing.id, "integration": integration.id, "ocean": ocean.id,
+        "grief": grief.id, "belief": belief.id, "walk": walk.id, "walk_v2": walk_v2.id,
     }
 
 
@@ -440,25 +268,9 @@ def test_export_structure_and_values(db, record):
 
 
 def test_review_of_a_new_version_names_the_strategy_it_replaced(db, record):
-    check_in = TherapySession(
-        patient_id=record["patient_id"],
-        course_id=record["course_id"],
-        kind="check_in",
-        starts_at=datetime(2026, 3, 14, 12, 0),
-        duration_minutes=15,
-        created_by_id=record["user_id"],
-    )
-    db.add(check_in)
-    db.flush()
-    db.add(
-        StrategyReview(
-            session_id=check_in.id,
-            strategy_id=record["walk_v2"],
-            decision="continue",
-            times_practised=4,
-            helpfulness=8,
-        )
-    )
+    check_in = db_session(db, record["user_id"], db.get(Course, record["course_id"]),
+                          "check_in", datetime(2026, 3, 14, 12, 0), duration_minutes=15)
+    db.add(strategy_review(check_in.id, record["walk_v2"], times_practised=4, helpfulness=8))
     db.commit()
 
     sessions = _sessions(_export(db, record))
@@ -546,81 +358,8 @@ def test_content_hash_covers_the_record_but_not_signing_or_addenda(db, record):
 
 def _bulk_patient(db, user, patient_id, n_sessions, tag):
     """A patient with n sessions, each touching every relationship the export reads."""
-    course = Course(
-        patient_id=patient_id,
-        title=f"Course {tag}",
-        start_date=date(2026, 1, 1),
-        planned_dosing_sessions=6,
-        default_medication="racemic_ketamine",
-        default_route="im",
-    )
-    db.add(course)
-    db.flush()
-    start = datetime(2026, 1, 5, 9, 0)
-    sessions = [
-        _session(
-            db,
-            user,
-            patient_id,
-            course,
-            "dosing",
-            start + timedelta(days=i),
-            summary=f"{tag} session {i}",
-        )
-        for i in range(n_sessions)
-    ]
-    first = sessions[0]
-    theme = Theme(
-        patient_id=patient_id, label=f"{tag} theme", category="body", first_session_id=first.id
-    )
-    belief = Belief(
-        patient_id=patient_id, old_belief="old", new_belief="new", first_session_id=first.id
-    )
-    strategy = Strategy(
-        patient_id=patient_id,
-        category="journaling",
-        description="Journal",
-        target_per_week=3,
-        first_session_id=first.id,
-    )
-    db.add_all([theme, belief, strategy])
-    db.flush()
-    for session in sessions:
-        db.add_all(
-            [
-                DosingRecord(
-                    session_id=session.id,
-                    medication="racemic_ketamine",
-                    route="im",
-                    dose_mg=Decimal("35.0"),
-                    weight_kg=Decimal("70.0"),
-                ),
-                ThemeMention(session_id=session.id, theme_id=theme.id, decision="raised"),
-                BeliefRating(
-                    session_id=session.id,
-                    belief_id=belief.id,
-                    decision="emerging",
-                    old_conviction=50,
-                    new_conviction=50,
-                ),
-                StrategyReview(
-                    session_id=session.id,
-                    strategy_id=strategy.id,
-                    decision="continue",
-                    times_practised=3,
-                    helpfulness=5,
-                ),
-                Addendum(session_id=session.id, author_id=user.id, body="Addendum."),
-                PsychotherapyNote(session_id=session.id, author_id=user.id, body="Private."),
-            ]
-        )
-        db.flush()
-        db.add_all(
-            [
-                BoosterDose(dosing_id=session.id, position=1, dose_mg=Decimal("10.0")),
-                VitalSigns(dosing_id=session.id, position=1, timepoint="baseline", systolic=120),
-            ]
-        )
+    build_history(db, user.id, patient_id, n_sessions, kinds=("dosing",),
+                  summary=f"{tag} session {{i}}", dosing=True, addenda=True)
     db.commit()
 
 

@@ -37,7 +37,8 @@ from hypothesis import strategies as st
 from sqlalchemy import text as sql
 
 from tests.support.forms import csrf_token, post_form
-from tests.support.users import TEST_PASSWORD
+from tests.support.sign_in import RECOVERY_RE, code, code_step, password_step, signed_in
+from tests.support.users import TEST_PASSWORD, load_user
 from tests.test_fuzz_forms import (
     CHARACTERS,
     changed_tables,
@@ -45,15 +46,6 @@ from tests.test_fuzz_forms import (
     fuzz,
     fuzz_settings,
     long_text,
-)
-from tests.test_two_factor import (
-    RECOVERY_RE,
-    code,
-    code_step,
-    enrol,  # noqa: F401  (a fixture)
-    load,
-    password_step,
-    signed_in,
 )
 from tracker.auth.services import normalize_email
 from tracker.db import Base, get_db
@@ -342,7 +334,7 @@ def test_confirm_two_factor_enrolment(app, therapist, login_as):
     client = login_as(therapist)
     assert post_form(client, "/account/two-factor/setup",
                      form_path="/account/two-factor").status_code == 302
-    secret = load(app, therapist.id).totp_secret
+    secret = load_user(app, therapist.id).totp_secret
     token = csrf_token(client, "/account/two-factor")
     state = account_state(app, therapist.id)
     statuses = Counter()
@@ -363,7 +355,7 @@ def test_confirm_two_factor_enrolment(app, therapist, login_as):
 
     attempt()
     assert account_state(app, therapist.id) == state
-    assert not load(app, therapist.id).has_two_factor and signed_in(client)
+    assert not load_user(app, therapist.id).has_two_factor and signed_in(client)
     # The form was live: the right code turns two-factor login on.
     response = post_form(client, "/account/two-factor", {"code": code(secret)})
     assert len(RECOVERY_RE.findall(response.get_data(as_text=True))) == 10
@@ -411,11 +403,11 @@ def test_reauthentication(app, therapist, enrol, login_as, path):  # noqa: F811
     # Both checks were reached: a wrong password, and a wrong code after the right password.
     assert statuses[True, 401] and statuses[False, 401] and statuses[True, 200], statuses
     assert account_state(app, therapist.id) == state
-    assert load(app, therapist.id).has_two_factor and signed_in(client)
+    assert load_user(app, therapist.id).has_two_factor and signed_in(client)
     # The form was live: the password and a recovery code do it.
     response = post_form(client, path, {"password": TEST_PASSWORD, "code": recovery[0]})
     assert response.status_code == (302 if path.endswith("disable") else 200)
-    assert load(app, therapist.id).has_two_factor == path.endswith("recovery-codes")
+    assert load_user(app, therapist.id).has_two_factor == path.endswith("recovery-codes")
 
 
 NEW_PASSWORDS = st.one_of(odd_text(256), st.text(CHARACTERS, min_size=12, max_size=40))
@@ -485,7 +477,7 @@ def test_non_ascii_digits_do_not_confirm_enrolment(app, therapist, login_as):
     client = login_as(therapist)
     post_form(client, "/account/two-factor/setup", form_path="/account/two-factor")
     assert post_form(client, "/account/two-factor", {"code": "١٢٣٤٥٦"}).status_code == 200
-    assert not load(app, therapist.id).has_two_factor
+    assert not load_user(app, therapist.id).has_two_factor
 
 
 def test_non_ascii_digits_fail_reauthentication(app, therapist, enrol, login_as):  # noqa: F811
@@ -494,4 +486,4 @@ def test_non_ascii_digits_fail_reauthentication(app, therapist, enrol, login_as)
     response = post_form(client, "/account/two-factor/disable",
                          {"password": TEST_PASSWORD, "code": "١٢٣٤٥٦"})
     assert response.status_code == 401
-    assert load(app, therapist.id).has_two_factor
+    assert load_user(app, therapist.id).has_two_factor

@@ -12,13 +12,20 @@ import time
 from datetime import timedelta
 
 import pyotp
-import pytest
 from flask import url_for
 from sqlalchemy import func, select, text, update
 
 from tests.support.forms import csrf_token, post_form
 from tests.support.patients import add_patient
-from tests.support.users import TEST_PASSWORD
+from tests.support.sign_in import (
+    RECOVERY_RE,
+    away_from_step_edge,
+    code,
+    code_step,
+    password_step,
+    signed_in,
+)
+from tests.support.users import TEST_PASSWORD, load_user
 from tracker.access import PUBLIC_ENDPOINTS, TWO_FACTOR_ENROLMENT_ENDPOINTS
 from tracker.auth import two_factor
 from tracker.db import Base, get_db, utcnow
@@ -26,68 +33,13 @@ from tracker.models import LoginSession, User
 from tracker.settings_store import PracticeSetting
 
 SECRET_RE = re.compile(r'<code id="totp-secret">([A-Z2-7 ]+)</code>')
-RECOVERY_RE = re.compile(r'<code class="recovery-code">([A-Z2-7-]+)</code>')
 SVG_RE = re.compile(r"<svg .*?</svg>", re.S)
-
-
-def away_from_step_edge(margin: float = 4.0) -> None:
-    """Wait, if needed, until the current 30-second step has at least `margin` seconds left."""
-    left = 30 - time.time() % 30
-    if left < margin:
-        time.sleep(left + 0.05)
-
-
-def code(secret: str, steps_from_now: int = 0) -> str:
-    return pyotp.TOTP(secret).at(time.time() + 30 * steps_from_now)
-
-
-def signed_in(client) -> bool:
-    return client.get("/patients/").status_code == 200
-
-
-def load(app, user_id) -> User:
-    with app.app_context():
-        return get_db().get(User, user_id)
 
 
 def live_sessions(app, user_id) -> int:
     with app.app_context():
         return get_db().scalar(select(func.count()).select_from(LoginSession).where(
             LoginSession.user_id == user_id, LoginSession.ended_at.is_(None)))
-
-
-def password_step(client, user, *, next_path=None, **kwargs):
-    """The first step of sign-in; returns the response (a redirect to the code step)."""
-    path = "/login" + (f"?next={next_path}" if next_path else "")
-    return post_form(client, path, {"email": user.email, "password": TEST_PASSWORD},
-                     form_path="/login", **kwargs)
-
-
-def code_step(client, value, path="/login/code", **kwargs):
-    return post_form(client, path, {"code": value}, **kwargs)
-
-
-@pytest.fixture
-def enrol(app):
-    """Turn two-factor login on for an account through the services (with last step's
-    code, so that this step's is still unused); returns (secret, recovery codes)."""
-
-    def enrol_user(user: User) -> tuple[str, list[str]]:
-        away_from_step_edge()
-        with app.app_context():
-            db = get_db()
-            account = db.get(User, user.id)
-            secret = two_factor.begin_enrolment(db, account)
-            codes = two_factor.confirm_enrolment(db, account, code(secret, -1))
-            db.commit()
-        return secret, codes
-
-    return enrol_user
-
-
-@pytest.fixture
-def admin(make_user):
-    return make_user(email="admin@example.org", name="Ada Admin", is_admin=True)
 
 
 # Enrolment -------------------------------------------------------------------------------
@@ -98,17 +50,17 @@ def test_enrolment_shows_the_apps_own_qr_code_and_a_current_code_turns_it_on(
     elsewhere = login_as(therapist)
     page = client.get("/account/two-factor").get_data(as_text=True)
     assert "Set up two-factor login" in page
-    assert load(app, therapist.id).totp_secret is None  # Looking at the page makes nothing.
+    assert load_user(app, therapist.id).totp_secret is None  # Looking at the page makes nothing.
 
     assert post_form(client, "/account/two-factor/setup",
                      form_path="/account/two-factor").status_code == 302
-    first_secret = load(app, therapist.id).totp_secret
+    first_secret = load_user(app, therapist.id).totp_secret
     assert post_form(client, "/account/two-factor/setup",
                      form_path="/account/two-factor").status_code == 302
     response = client.get("/account/two-factor")
     page = response.get_data(as_text=True)
     secret = SECRET_RE.search(page).group(1).replace(" ", "")
-    assert secret == load(app, therapist.id).totp_secret != first_secret  # Fresh each time.
+    assert secret == load_user(app, therapist.id).totp_secret != first_secret  # Fresh each time.
     assert len(secret) == 32
 
     # The QR code is drawn by the app, inline, and is the otpauth URI of this very secret.
@@ -122,14 +74,14 @@ def test_enrolment_shows_the_apps_own_qr_code_and_a_current_code_turns_it_on(
     away_from_step_edge()
     wrong = post_form(client, "/account/two-factor", {"code": code(secret, 3)})
     assert "not correct" in wrong.get_data(as_text=True)
-    assert not load(app, therapist.id).has_two_factor
+    assert not load_user(app, therapist.id).has_two_factor
 
     response = post_form(client, "/account/two-factor", {"code": code(secret)})
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     codes = RECOVERY_RE.findall(response.get_data(as_text=True))
     assert len(codes) == len(set(codes)) == 10
-    account = load(app, therapist.id)
+    account = load_user(app, therapist.id)
     assert account.has_two_factor and account.totp_secret == secret
     assert signed_in(client)
     assert not signed_in(elsewhere)  # Sessions that had the password only have ended.
@@ -138,7 +90,7 @@ def test_enrolment_shows_the_apps_own_qr_code_and_a_current_code_turns_it_on(
     page = client.get("/account/two-factor").get_data(as_text=True)
     assert secret not in page and "10 of 10 recovery codes left" in page
     post_form(client, "/account/two-factor/setup", form_path="/account/two-factor")
-    assert load(app, therapist.id).totp_secret == secret
+    assert load_user(app, therapist.id).totp_secret == secret
 
 
 # The code step ---------------------------------------------------------------------------
@@ -162,7 +114,7 @@ def test_login_requires_the_code_and_keeps_next(app, therapist, enrol):
     assert response.headers["Location"] == "/patients/new"
     assert signed_in(client)
     assert live_sessions(app, therapist.id) == 1
-    assert load(app, therapist.id).last_login_at is not None
+    assert load_user(app, therapist.id).last_login_at is not None
 
     # An unsafe next is dropped at the code step too.
     other = app.test_client()
@@ -192,7 +144,7 @@ def test_a_replayed_code_fails_in_the_same_step_also_from_a_second_client(
     password_step(first, therapist)
     assert code_step(first, used).status_code == 401  # The same browser, a second time.
     # The step is remembered in the database, not in the browser.
-    assert load(app, therapist.id).totp_last_step == its_step
+    assert load_user(app, therapist.id).totp_last_step == its_step
 
 
 def test_two_requests_racing_with_one_code_cannot_both_win(app, therapist, enrol):
@@ -395,7 +347,7 @@ def test_required_two_factor_locks_an_account_without_it_into_enrolment(
 
     # Enrolment is reachable, and once done everything else is again.
     post_form(client, "/account/two-factor/setup", form_path="/account/two-factor")
-    secret = load(app, therapist.id).totp_secret
+    secret = load_user(app, therapist.id).totp_secret
     away_from_step_edge()
     assert post_form(client, "/account/two-factor", {"code": code(secret)}).status_code == 200
     assert client.get(f"/patients/{patient_id}").status_code == 200
@@ -429,11 +381,11 @@ def test_turning_two_factor_off_requires_the_password_and_a_code(
     assert attempt(TEST_PASSWORD, "000000").status_code == 401
     assert attempt(TEST_PASSWORD, code(secret)).status_code == 401  # Used at sign-in.
     assert attempt(TEST_PASSWORD, "").status_code == 200  # A form error.
-    assert load(app, therapist.id).has_two_factor
+    assert load_user(app, therapist.id).has_two_factor
 
     response = attempt(TEST_PASSWORD, codes[0])  # The password and a second factor.
     assert response.status_code == 302
-    account = load(app, therapist.id)
+    account = load_user(app, therapist.id)
     assert not account.has_two_factor and account.totp_secret is None
     with app.app_context():
         assert get_db().execute(text("SELECT count(*) FROM recovery_codes")).scalar() == 0
@@ -470,7 +422,7 @@ def test_reauthentication_for_two_factor_is_rate_limited(app, therapist, enrol, 
     response = post_form(client, "/account/two-factor/disable",
                          {"password": TEST_PASSWORD, "code": codes[0]})
     assert response.status_code == 429
-    assert load(app, therapist.id).has_two_factor
+    assert load_user(app, therapist.id).has_two_factor
 
 
 # Administration --------------------------------------------------------------------------
@@ -490,7 +442,7 @@ def test_the_accounts_list_shows_two_factor_and_an_admin_reset_ends_sessions(
     assert response.status_code == 302
     assert not signed_in(therapist_client)
     assert live_sessions(app, therapist.id) == 0
-    account = load(app, therapist.id)
+    account = load_user(app, therapist.id)
     assert not account.has_two_factor and account.totp_secret is None
     with app.app_context():
         assert get_db().execute(text("SELECT count(*) FROM recovery_codes")).scalar() == 0
@@ -507,7 +459,7 @@ def test_an_admin_cannot_reset_its_own_two_factor_without_reauthenticating(
     response = post_form(admin_client, f"/admin/users/{admin.id}/reset-two-factor",
                          form_path="/admin/users")
     assert response.status_code == 302
-    assert load(app, admin.id).has_two_factor
+    assert load_user(app, admin.id).has_two_factor
     assert signed_in(admin_client)
 
 
@@ -519,4 +471,4 @@ def test_the_totp_secret_is_encrypted_at_rest(app, therapist, enrol):
         raw = get_db().execute(text("SELECT totp_secret FROM users WHERE id = :id"),
                                {"id": therapist.id}).scalar()
     assert raw.startswith("v1:") and secret not in raw
-    assert load(app, therapist.id).totp_secret == secret
+    assert load_user(app, therapist.id).totp_secret == secret

@@ -11,7 +11,14 @@ from tests.support.courses import db_course
 from tests.support.dosing import db_dosing
 from tests.support.measures import db_measure
 from tests.support.sessions import days_ago, db_session, signed
-from tests.support.threads import db_belief, db_strategy, db_theme, mention, rating, review
+from tests.support.threads import (
+    belief_rating,
+    db_belief,
+    db_strategy,
+    db_theme,
+    strategy_review,
+    theme_mention,
+)
 from tracker.sessions.models import Addendum, PsychotherapyNote
 
 
@@ -38,9 +45,9 @@ def build_history(db, user_id: int, patient_id: int, n_sessions: int, *,
     rows = []
     for i, session in enumerate(sessions):
         rows += [
-            review(session.id, strategy.id, times_practised=i % 6, helpfulness=i % 10),
-            rating(session.id, belief.id, "emerging", old_conviction=60, new_conviction=40),
-            mention(session.id, theme.id, notes=f"Mention {i}"),
+            strategy_review(session.id, strategy.id, times_practised=i % 6, helpfulness=i % 10),
+            belief_rating(session.id, belief.id, "emerging", old_conviction=60, new_conviction=40),
+            theme_mention(session.id, theme.id, notes=f"Mention {i}"),
             PsychotherapyNote(session_id=session.id, author_id=user_id, body=f"Private {i}"),
         ]
         if addenda:
@@ -105,20 +112,21 @@ def build_course(db, user_id: int, patient_id: int) -> dict:
                      resolved_session_id=sid["int3"])
     father = db_theme(db, patient_id, sid["int2"], "my father", category="relationship")
     db.add_all([
-        review(sid["int1"], walk.id, times_practised=2, helpfulness=6),
-        review(sid["int2"], walk.id, "modify", times_practised=1, helpfulness=5,
-               new_strategy_id=dawn.id),
-        review(sid["int3"], dawn.id, times_practised=3, helpfulness=8, barriers="Dark mornings"),
-        review(sid["int2"], journal.id, times_practised=6, helpfulness=4),
-        review(sid["int3"], journal.id, "pause", times_practised=2, helpfulness=3),
-        rating(sid["prep"], earn.id, "emerging", old_conviction=80, new_conviction=10),
-        rating(sid["int1"], earn.id, "emerging", old_conviction=60, new_conviction=40),
-        rating(sid["int3"], earn.id, "strengthening", old_conviction=30, new_conviction=70),
-        rating(sid["int2"], alone.id, "emerging", old_conviction=75, new_conviction=25),
-        mention(sid["int1"], ocean.id, notes="Waves, then stillness."),
-        mention(sid["int2"], ocean.id),
-        mention(sid["int3"], ocean.id, "resolved"),
-        mention(sid["int2"], father.id, notes="His silence at dinner."),
+        strategy_review(sid["int1"], walk.id, times_practised=2, helpfulness=6),
+        strategy_review(sid["int2"], walk.id, "modify", times_practised=1, helpfulness=5,
+                        new_strategy_id=dawn.id),
+        strategy_review(sid["int3"], dawn.id, times_practised=3, helpfulness=8,
+                        barriers="Dark mornings"),
+        strategy_review(sid["int2"], journal.id, times_practised=6, helpfulness=4),
+        strategy_review(sid["int3"], journal.id, "pause", times_practised=2, helpfulness=3),
+        belief_rating(sid["prep"], earn.id, "emerging", old_conviction=80, new_conviction=10),
+        belief_rating(sid["int1"], earn.id, "emerging", old_conviction=60, new_conviction=40),
+        belief_rating(sid["int3"], earn.id, "strengthening", old_conviction=30, new_conviction=70),
+        belief_rating(sid["int2"], alone.id, "emerging", old_conviction=75, new_conviction=25),
+        theme_mention(sid["int1"], ocean.id, notes="Waves, then stillness."),
+        theme_mention(sid["int2"], ocean.id),
+        theme_mention(sid["int3"], ocean.id, "resolved"),
+        theme_mention(sid["int2"], father.id, notes="His silence at dinner."),
     ])
     journal.status = "paused"
     measures = {
