@@ -1,35 +1,10 @@
-from flask import url_for
-from sqlalchemy import select
 
-from tests.support.database import RECORD_KEEPING_TABLES
+from tests.support.database import snapshot
 from tests.support.forms import csrf_token, post_form
 from tests.support.patients import add_patient
+from tests.support.routes import urls
 from tests.support.users import TEST_PASSWORD
 from tracker.access import PUBLIC_ENDPOINTS
-from tracker.db import Base, get_db
-
-
-def snapshot(app) -> dict[str, list[str]]:
-    """Every row of every table, to prove that a refused request changed nothing."""
-    with app.app_context():
-        db = get_db()
-        return {
-            table.name: sorted(repr(tuple(row)) for row in db.execute(select(table)))
-            for table in Base.metadata.sorted_tables
-            if table.name not in RECORD_KEEPING_TABLES
-        }
-
-
-def urls(app, values: dict, prefix: str = "/"):
-    """(endpoint, url, methods) for every rule, with every URL argument filled in. Built as a
-    list, so that no request context stays pushed while the test client makes requests."""
-    with app.test_request_context():
-        return [
-            (rule.endpoint,
-             url_for(rule.endpoint, **{name: values.get(name, 1) for name in rule.arguments}),
-             rule.methods)
-            for rule in app.url_map.iter_rules() if rule.rule.startswith(prefix)
-        ]
 
 
 def test_the_public_allow_list_is_exactly_the_sign_in_steps_static_and_health(client):

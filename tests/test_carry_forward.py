@@ -7,12 +7,12 @@ second goes through the pages as a therapist would: read the form, fill it, post
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from tests.support.courses import db_course, make_course
+from tests.support.courses import db_course
 from tests.support.database import count, database
 from tests.support.forms import field_errors, fieldset, text_of
 from tests.support.patients import add_patient
@@ -25,7 +25,6 @@ from tests.support.sessions import (
     load_session,
     save,
     save_page,
-    start_session,
 )
 from tracker.sessions.models import PsychotherapyNote, TherapySession
 from tracker.threads.carry import carry_for
@@ -239,24 +238,6 @@ def test_items_that_first_appear_in_a_later_session_are_not_carried_back(db, tim
 
 # Through the pages ---------------------------------------------------------------------
 
-MAR = {day: date(2026, 3, day) for day in range(1, 32)}
-
-
-@pytest.fixture
-def practice(app, therapist, therapist_client):
-    """A signed-in therapist, a patient and a course created through the pages."""
-    patient_id = add_patient(app, therapist)
-    course_id = make_course(therapist_client, patient_id)
-
-    class Practice:
-        client = therapist_client
-        patient = patient_id
-        course = course_id
-
-        def start(self, kind, day):
-            return start_session(self.client, self.patient, self.course, kind, MAR[day])
-
-    return Practice()
 
 
 def _preparation(practice, **extra):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from tests.support.courses import db_course
 from tests.support.database import count, database
-from tests.support.forms import form_fields, only_post_form, page_forms, text_of
+from tests.support.forms import form_fields, main_of, only_post_form, page_forms, text_of
 from tests.support.measures import answers_for, measure_path, questionnaire, saved_measure_id
 from tests.support.patients import add_patient
 from tests.support.sessions import days_ago, db_session, signed
@@ -26,12 +26,8 @@ PCL5_OPTIONS = ["Not at all", "A little bit", "Moderately", "Quite a bit", "Extr
 FLAG = 'class="alert alert--danger safety-flag"'
 
 
-def _main(html: str) -> str:
-    return html[html.index('<main id="main"'):html.index("</main>")]
-
-
 def _text(response) -> str:
-    return text_of(_main(response.get_data(as_text=True)))
+    return text_of(main_of(response.get_data(as_text=True)))
 
 
 def _course(app, user, patient_id: int, title: str = "Initial course", *,
@@ -91,7 +87,7 @@ def test_the_form_shows_every_item_with_its_options_and_the_attribution(
     pid = add_patient(app, therapist)
     _course(app, therapist, pid)
     html = therapist_client.get(measure_path(pid, code)).get_data(as_text=True)
-    text = text_of(_main(html))
+    text = text_of(main_of(html))
     instrument = INSTRUMENTS[code]
     legends = [text_of(m) for m in re.findall(r"<legend>(.*?)</legend>", html, re.S)
                if "(not scored)" not in m]  # PHQ-9's closing question is not an item.
@@ -116,10 +112,10 @@ def test_the_form_shows_the_published_preamble_and_closing_question(
     (unscored) functional difficulty question. Both are part of the standard wording."""
     pid = add_patient(app, therapist)
     _course(app, therapist, pid)
-    pcl5 = text_of(_main(therapist_client.get(measure_path(pid, "pcl5")).get_data(as_text=True)))
+    pcl5 = text_of(main_of(therapist_client.get(measure_path(pid, "pcl5")).get_data(as_text=True)))
     assert ("Below is a list of problems that people sometimes have in response to a very "
             "stressful experience.") in pcl5
-    phq9 = text_of(_main(therapist_client.get(measure_path(pid, "phq9")).get_data(as_text=True)))
+    phq9 = text_of(main_of(therapist_client.get(measure_path(pid, "phq9")).get_data(as_text=True)))
     assert ("If you checked off any problems, how difficult have these problems made it for you "
             "to do your work, take care of things at home, or get along with other people?"
             ) in phq9
@@ -329,7 +325,7 @@ def test_an_incomplete_questionnaire_is_refused_and_keeps_every_answer(
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert ("Items 3 and 7 are unanswered: a questionnaire is scored only when every item is "
-            "answered.") in text_of(_main(html))
+            "answered.") in text_of(main_of(html))
     assert _stored(app) == []
     # Every answered item is still checked, the unanswered ones are not, nothing else moved.
     form = only_post_form(html)
@@ -369,7 +365,7 @@ def test_out_of_range_answers_and_future_dates_are_refused(
     assert _stored(app) == []
     html = response.get_data(as_text=True)
     if message:
-        assert message in text_of(_main(html))
+        assert message in text_of(main_of(html))
     for name in changes:
         if name.startswith("item_"):
             assert "field--invalid" in _fieldset(html, name)
@@ -486,13 +482,13 @@ def test_an_item_9_answer_raises_a_flag_that_stays_until_a_follow_up(
         client, pid, "phq9", answers_for("phq9", 2, item_9=0), course_id=course["course"],
         session_id=course["sessions"][1], taken_on=TODAY - timedelta(days=10)))
     later_page = client.get(f"/patients/{pid}/measures/{later}").get_data(as_text=True)
-    _never_calls_zero_safe(text_of(_main(later_page)))
+    _never_calls_zero_safe(text_of(main_of(later_page)))
     assert f"/measures/{later}/follow-up" not in later_page
     for name, html in _pages(client, pid).items():
         flag = _flag(html)
         assert flag, f"the later score hid the flag on the {name}"
         assert f'href="/patients/{pid}/measures/{flagged}"' in flag, name
-        _never_calls_zero_safe(text_of(_main(html)))
+        _never_calls_zero_safe(text_of(main_of(html)))
     assert _flag(client.get(f"/patients/{pid}/measures/{flagged}").get_data(as_text=True))
 
     # The follow-up, through the score page's own form.
@@ -510,7 +506,7 @@ def test_an_item_9_answer_raises_a_flag_that_stays_until_a_follow_up(
 
     score_page = client.get(f"/patients/{pid}/measures/{flagged}").get_data(as_text=True)
     assert _flag(score_page) is None
-    shown = text_of(_main(score_page))
+    shown = text_of(main_of(score_page))
     assert "Safety assessment by phone; safety plan reviewed; crisis line given." in shown
     assert (TODAY - timedelta(days=19)).strftime("%d %b %Y") in shown
     for name, html in _pages(client, pid).items():

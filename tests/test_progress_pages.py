@@ -12,22 +12,18 @@ from flask import url_for
 from sqlalchemy import select
 
 from tests.support.courses import db_course
-from tests.support.database import RECORD_KEEPING_TABLES, database
-from tests.support.forms import csrf_token, text_of
+from tests.support.database import database, snapshot
+from tests.support.forms import csrf_token, main_of, text_of
 from tests.support.histories import PRIVATE_NOTE, build_course, build_history
 from tests.support.measures import db_measure
 from tests.support.patients import add_patient
+from tests.support.queries import queries_per_page
 from tests.support.sessions import days_ago, db_session, signed
 from tracker.courses.models import Course
-from tracker.db import Base
 from tracker.sessions.models import Addendum, TherapySession
 
 TODAY = date.today()
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-def _main(html: str) -> str:
-    return html[html.index('<main id="main"'):html.index("</main>")]
 
 
 def _section(html: str, heading_id: str) -> str:
@@ -87,7 +83,7 @@ def test_the_course_header_shows_the_dose_and_the_integration_window(
     header = text_of(re.search(r'<p class="course-header">.*?</p>', html, re.S).group(0))
     assert "outside the 2-day integration window" in header
     assert "inside" not in header
-    brief = text_of(_main(therapist_client.get(f"/patients/{course['patient']}/brief")
+    brief = text_of(main_of(therapist_client.get(f"/patients/{course['patient']}/brief")
                           .get_data(as_text=True)))
     assert "outside the 2-day integration window, a working hypothesis" in brief
 
@@ -109,7 +105,7 @@ def test_a_dosing_session_started_ahead_of_time_is_not_the_last_dosing(
     header = text_of(re.search(r'<p class="course-header">.*?</p>', html, re.S).group(0))
     assert "last dosing 3 days ago" in header, header
     assert "inside the 7-day integration window" in header, header
-    brief = text_of(_main(therapist_client.get(f"/patients/{pid}/brief").get_data(as_text=True)))
+    brief = text_of(main_of(therapist_client.get(f"/patients/{pid}/brief").get_data(as_text=True)))
     assert "3 days since the last dosing" in brief, brief
     assert not re.search(r"-\d+ days? since", brief), brief
 
@@ -117,7 +113,7 @@ def test_a_dosing_session_started_ahead_of_time_is_not_the_last_dosing(
 def test_one_accessible_chart_per_instrument_with_its_numbers_in_a_table(
         app, therapist_client, course):
     pid = course["patient"]
-    html = _main(therapist_client.get(f"/patients/{pid}/progress").get_data(as_text=True))
+    html = main_of(therapist_client.get(f"/patients/{pid}/progress").get_data(as_text=True))
     measures = _section(html, "measures-heading")
     figures = _figures(measures)
     assert len(figures) == 2  # PHQ-9 and GAD-7; no PCL-5 was taken.
@@ -158,7 +154,7 @@ def test_one_accessible_chart_per_instrument_with_its_numbers_in_a_table(
 
 def test_one_small_chart_per_belief_with_its_ratings(app, therapist_client, course):
     pid = course["patient"]
-    html = _main(therapist_client.get(f"/patients/{pid}/progress").get_data(as_text=True))
+    html = main_of(therapist_client.get(f"/patients/{pid}/progress").get_data(as_text=True))
     beliefs = _section(html, "beliefs-heading")
     figures = _figures(beliefs)
     assert len(figures) == 2
@@ -181,7 +177,7 @@ def test_one_small_chart_per_belief_with_its_ratings(app, therapist_client, cour
 def test_the_strategy_grid_shows_practice_against_target_and_lineage(
         app, therapist_client, course):
     pid = course["patient"]
-    grid = _section(_main(therapist_client.get(f"/patients/{pid}/progress")
+    grid = _section(main_of(therapist_client.get(f"/patients/{pid}/progress")
                           .get_data(as_text=True)), "strategies-heading")
     rows = re.findall(r"<tr>\s*<th scope=\"row\">(.*?)</th>(.*?)</tr>", grid, re.S)
     names = [text_of(head) for head, _ in rows]
@@ -203,7 +199,7 @@ def test_the_strategy_grid_shows_practice_against_target_and_lineage(
 def test_the_theme_grid_shows_when_themes_came_up_and_were_resolved(
         app, therapist_client, course):
     pid = course["patient"]
-    grid = _section(_main(therapist_client.get(f"/patients/{pid}/progress")
+    grid = _section(main_of(therapist_client.get(f"/patients/{pid}/progress")
                           .get_data(as_text=True)), "themes-heading")
     rows = dict(re.findall(r"<tr>\s*<th scope=\"row\">(.*?)</th>(.*?)</tr>", grid, re.S))
     marks = {text_of(head).split(" (")[0]: [text_of(c) for c in re.findall(
@@ -218,7 +214,7 @@ def test_the_theme_grid_shows_when_themes_came_up_and_were_resolved(
 def test_the_timeline_links_every_session_with_its_status_and_addenda(
         app, therapist_client, course):
     pid = course["patient"]
-    timeline = _section(_main(therapist_client.get(f"/patients/{pid}/progress")
+    timeline = _section(main_of(therapist_client.get(f"/patients/{pid}/progress")
                               .get_data(as_text=True)), "timeline-heading")
     items = [text_of(li) for li in re.findall(r"<li class=\"timeline__item.*?</li>", timeline,
                                               re.S)]
@@ -249,17 +245,17 @@ def test_another_course_can_be_chosen_and_a_foreign_one_is_ignored(
         db.commit()
         assert booster.id
         foreign_id = foreign.id
-    newest = text_of(_main(therapist_client.get(f"/patients/{pid}/progress")
+    newest = text_of(main_of(therapist_client.get(f"/patients/{pid}/progress")
                            .get_data(as_text=True)))
     assert "Booster series · preparation, 6 doses planned" in newest
     assert "No questionnaires in this course yet." in newest
-    chosen = text_of(_main(therapist_client.get(
+    chosen = text_of(main_of(therapist_client.get(
         f"/patients/{pid}/progress?course={course['course']}").get_data(as_text=True)))
     assert "Initial course · dose 3 of 6" in chosen and "PHQ-9 scores" in chosen
     response = therapist_client.get(f"/patients/{pid}/progress?course={foreign_id}")
     assert response.status_code in (200, 404)
     if response.status_code == 200:
-        shown = text_of(_main(response.get_data(as_text=True)))
+        shown = text_of(main_of(response.get_data(as_text=True)))
         assert "Their course" not in shown and "Booster series ·" in shown
 
 
@@ -286,7 +282,7 @@ def test_progress_pages_need_no_inline_styles_or_scripts(app, therapist_client, 
 def test_the_brief_gives_the_picture_before_a_session(app, therapist_client, course):
     pid = course["patient"]
     s = course["sessions"]
-    html = _main(therapist_client.get(f"/patients/{pid}/brief").get_data(as_text=True))
+    html = main_of(therapist_client.get(f"/patients/{pid}/brief").get_data(as_text=True))
     text = text_of(html)
     assert "2 days since the last session" in text
     assert "3 days since the last dosing (inside the 7-day integration window" in text
@@ -340,10 +336,10 @@ def test_the_brief_is_one_click_from_the_patient_list(app, therapist_client, cou
 
 def test_the_brief_of_a_new_patient(app, therapist, therapist_client):
     pid = add_patient(app, therapist)
-    text = text_of(_main(therapist_client.get(f"/patients/{pid}/brief").get_data(as_text=True)))
+    text = text_of(main_of(therapist_client.get(f"/patients/{pid}/brief").get_data(as_text=True)))
     assert "— days since the last session" in text
     assert "No session yet." in text
-    assert text_of(_main(therapist_client.get(f"/patients/{pid}/progress")
+    assert text_of(main_of(therapist_client.get(f"/patients/{pid}/progress")
                          .get_data(as_text=True))).count("No course yet.") == 1
 
 
@@ -432,13 +428,6 @@ def test_print_css_carries_the_patients_name_safely(app, therapist, therapist_cl
 # Access -----------------------------------------------------------------------------------------
 
 
-def _snapshot(app) -> dict:
-    with database(app) as db:
-        return {table.name: sorted(repr(tuple(row)) for row in db.execute(select(table)))
-                for table in Base.metadata.sorted_tables
-                if table.name not in RECORD_KEEPING_TABLES}
-
-
 def test_another_therapist_gets_404_for_every_measure_and_progress_url(
         app, therapist, therapist_client, course, make_user, login_as):
     pid = course["patient"]
@@ -466,7 +455,7 @@ def test_another_therapist_gets_404_for_every_measure_and_progress_url(
                "taken_on": TODAY.isoformat(), "followed_up_on": TODAY.isoformat(),
                "action": "A colleague's follow-up.", "submit": "Save",
                **{f"item_{n}": "1" for n in range(1, 21)}}
-    before = _snapshot(app)
+    before = snapshot(app)
     checked = set()
     for endpoint, url, methods in urls:
         if "GET" in methods:
@@ -475,7 +464,7 @@ def test_another_therapist_gets_404_for_every_measure_and_progress_url(
         if "POST" in methods:
             assert stranger.post(url, data=payload).status_code == 404, ("POST", url)
         checked.add(endpoint)
-    assert _snapshot(app) == before
+    assert snapshot(app) == before
     assert {"measures.new", "measures.show", "measures.follow_up", "progress.show",
             "progress.print_progress", "progress.brief", "progress.print_sessions",
             "progress.page_css"} <= checked
@@ -530,18 +519,11 @@ def test_progress_and_brief_use_a_constant_number_of_queries(
             "patient page": f"/patients/{pid}",
         }
 
-    counts = {}
-    for label, pid in (("small", small), ("large", large)):
-        for page, url in pages(pid).items():
-            client.get(url)  # Warm up (the login record's periodic touch, caches).
-            with count_queries() as statements:
-                response = client.get(url)
-            assert response.status_code == 200, (page, url)
-            counts[label, page] = len(statements)
+    def checks(sessions):
+        def check(page, response):
             html = response.get_data(as_text=True)
             if page == "progress":
-                sessions = 5 if label == "small" else 100
-                assert _main(html).count('href="/sessions/') == sessions
+                assert main_of(html).count('href="/sessions/') == sessions
                 # Every score is drawn (PHQ-9, GAD-7): in the lines, whatever their length.
                 drawn = sum(len(points.split()) for points in re.findall(
                     r'class="series__line" points="([^"]*)"', html))
@@ -549,5 +531,10 @@ def test_progress_and_brief_use_a_constant_number_of_queries(
                 assert "safety-flag" in html
             if page == "brief":
                 assert "Walk by the river" in html and "the ocean" in html
+
+        return check
+
+    counts = {label: queries_per_page(client, count_queries, pages(pid), checks(sessions))
+              for label, pid, sessions in (("small", small, 5), ("large", large, 100))}
     for page in pages(small):
-        assert counts["small", page] == counts["large", page], (page, counts)
+        assert counts["small"][page] == counts["large"][page], (page, counts)

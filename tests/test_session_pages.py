@@ -4,32 +4,26 @@ queries however long the history."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from flask import url_for
 from sqlalchemy import select
 
 from tests.support.courses import make_course
-from tests.support.database import RECORD_KEEPING_TABLES, count, database
-from tests.support.forms import csrf_token, only_post_form, text_of
+from tests.support.database import count, database, snapshot
+from tests.support.dosing import db_dosing
+from tests.support.forms import csrf_token, main_of, only_post_form, text_of
 from tests.support.histories import build_history
 from tests.support.patients import add_patient
-from tests.support.sessions import db_session, edit_page, save_page, start_session
+from tests.support.queries import queries_per_page
+from tests.support.routes import urls
+from tests.support.sessions import MAR, db_session, edit_page, save_page, start_session
+from tests.support.sessions import signed as signed_columns
+from tests.support.threads import belief_rating, strategy_review, theme_mention
 from tracker.courses.models import Course
-from tracker.db import Base, utcnow
-from tracker.dosing.models import DosingRecord, VitalSigns
 from tracker.sessions.models import Addendum, SessionDraft, TherapySession
-from tracker.threads.models import BeliefRating, StrategyReview, ThemeMention
-
-MAR = {day: date(2026, 3, day) for day in range(1, 32)}
-
-
-def _main(html: str) -> str:
-    """The page's main content (what is inside <main>)."""
-    return html[html.index('<main id="main"'):html.index("</main>")]
-
+from tracker.threads.models import ThemeMention
 
 # Course position ------------------------------------------------------------------------
 
@@ -44,7 +38,7 @@ def test_the_course_shows_where_the_patient_is(app, therapist, therapist_client)
                             ("dose2", "dosing", 16), ("int2", "integration", 17)]:
         ids[name] = start_session(client, pid, course, kind, MAR[day])
 
-    patient_page = text_of(_main(client.get(f"/patients/{pid}").get_data(as_text=True)))
+    patient_page = text_of(main_of(client.get(f"/patients/{pid}").get_data(as_text=True)))
     assert "dose 2 of 6" in patient_page
     rows = re.findall(r"(Preparation|Dosing \d|Integration after dose \d|Check-in) \w{3} \d\d Mar",
                       patient_page)
@@ -121,28 +115,6 @@ def test_every_kind_of_session_has_its_pages(app, therapist, therapist_client, k
 # Access ----------------------------------------------------------------------------------
 
 
-def _snapshot(app) -> dict:
-    with database(app) as db:
-        return {
-            table.name: sorted(repr(tuple(row)) for row in db.execute(select(table)))
-            for table in Base.metadata.sorted_tables
-            if table.name not in RECORD_KEEPING_TABLES
-        }
-
-
-def _urls(app, values: dict) -> list:
-    """(endpoint, url, methods) of every session, course and export route. A list: no
-    request context may stay pushed while the test clients make their requests."""
-    with app.test_request_context():
-        return [
-            (rule.endpoint,
-             url_for(rule.endpoint, **{name: values[name] for name in rule.arguments}),
-             rule.methods)
-            for rule in app.url_map.iter_rules()
-            if rule.endpoint.startswith(("sessions.", "courses.", "export."))
-        ]
-
-
 def test_another_therapist_gets_404_for_every_session_and_course_url(
         app, therapist, therapist_client, make_user, login_as):
     owner = therapist_client
@@ -166,9 +138,10 @@ def test_another_therapist_gets_404_for_every_session_and_course_url(
                "planned_dosing_sessions": "6", "course_id": str(course), "kind": "dosing",
                "session_date": "2026-03-10", "start_time": "10:00", "duration_minutes": "50",
                "save": "1"}
-    before = _snapshot(app)
+    before = snapshot(app)
     checked = set()
-    for endpoint, url, methods in _urls(app, values):
+    routes = urls(app, values, endpoints=("sessions.", "courses.", "export."), default=None)
+    for endpoint, url, methods in routes:
         if "GET" in methods:
             assert stranger.get(url).status_code == 404, ("GET", url)
             assert owner.get(url).status_code in (200, 302), ("owner GET", url)
@@ -176,7 +149,7 @@ def test_another_therapist_gets_404_for_every_session_and_course_url(
             assert stranger.post(url, data=payload).status_code == 404, ("POST", url)
         checked.add(endpoint)
 
-    assert _snapshot(app) == before
+    assert snapshot(app) == before
     assert {"sessions.show", "sessions.edit", "sessions.autosave", "sessions.sign",
             "sessions.add_addendum", "sessions.discard_draft", "sessions.remove_item",
             "courses.new_course", "courses.edit_course", "sessions.new",
@@ -198,28 +171,18 @@ def _patient_with_history(app, user, name, n_sessions) -> dict:
         course = db.get(Course, ids["course"])
         start = datetime(2025, 1, 6, 10, 0) + timedelta(days=7 * n_sessions)
         signed = db_session(db, user.id, course, "integration", start, summary="Signed one",
-                            status="signed", signed_at=utcnow(), signed_by_id=user.id,
-                            content_hash="0" * 64)
+                            **signed_columns(user.id))
         dosing = db_session(db, user.id, course, "dosing", start + timedelta(days=7),
                             summary="Dose")
         draft = db_session(db, user.id, course, "integration", start + timedelta(days=8),
                            follows_dosing_id=dosing.id, summary="Draft")
-        db.add_all([
-            Addendum(session_id=signed.id, author_id=user.id, body="An addendum."),
-            DosingRecord(session_id=dosing.id, medication="racemic_ketamine", route="im",
-                         dose_mg=Decimal("35.0"), weight_kg=Decimal("70.0")),
-        ])
-        db.flush()
-        db.add(VitalSigns(dosing_id=dosing.id, position=0, timepoint="baseline",
-                          systolic=182, diastolic=96))
+        db.add(Addendum(session_id=signed.id, author_id=user.id, body="An addendum."))
+        db_dosing(db, dosing.id, vitals=[{"position": 0, "timepoint": "baseline",
+                                          "systolic": 182, "diastolic": 96}])
         for session in (signed, dosing, draft):
-            db.add_all([
-                StrategyReview(session_id=session.id, strategy_id=ids["strategy"],
-                               decision="continue", times_practised=3, helpfulness=7),
-                BeliefRating(session_id=session.id, belief_id=ids["belief"],
-                             decision="strengthening", old_conviction=40, new_conviction=60),
-                ThemeMention(session_id=session.id, theme_id=ids["theme"], decision="raised"),
-            ])
+            db.add_all([strategy_review(session.id, ids["strategy"]),
+                        belief_rating(session.id, ids["belief"]),
+                        theme_mention(session.id, ids["theme"])])
         db.commit()
         return {"patient": pid, "signed": signed.id, "dosing": dosing.id, "draft": draft.id}
 
@@ -240,23 +203,19 @@ def test_session_pages_use_a_constant_number_of_queries(
             "draft edit": f"/sessions/{ids['draft']}/edit",
         }
 
-    counts = {}
-    for label, ids in (("small", small), ("large", large)):
-        for page, url in pages(ids).items():
-            client.get(url)  # Warm up (the login record's periodic touch, caches).
-            with count_queries() as statements:
-                response = client.get(url)
-            assert response.status_code == 200, (page, url)
-            counts[label, page] = len(statements)
+    def checks(sessions_listed):
+        def check(page, response):
+            html = response.get_data(as_text=True)
             if page == "patient page":
-                sessions_listed = _main(response.get_data(as_text=True)).count(
-                    'href="/sessions/')
-                assert sessions_listed == (5 if label == "small" else 50) + 3
+                assert main_of(html).count('href="/sessions/') == sessions_listed
             if page == "draft edit":
-                html = response.get_data(as_text=True)
                 assert 'id="carried-strategy-' in html and 'id="carried-theme-' in html
             if page == "signed session":
-                assert "An addendum." in response.get_data(as_text=True)
+                assert "An addendum." in html
 
+        return check
+
+    counts = {label: queries_per_page(client, count_queries, pages(ids), checks(listed))
+              for label, ids, listed in (("small", small, 5 + 3), ("large", large, 50 + 3))}
     for page in pages(small):
-        assert counts["small", page] == counts["large", page], (page, counts)
+        assert counts["small"][page] == counts["large"][page], (page, counts)

@@ -4,13 +4,13 @@ across an idle logout, private psychotherapy notes, and dosing details with thei
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select, text, update
 
-from tests.support.courses import db_course, make_course
+from tests.support.courses import db_course
 from tests.support.database import count, database
 from tests.support.forms import csrf_token, field_errors, form_fields, post_with_token, text_of
 from tests.support.patients import add_patient
@@ -24,7 +24,6 @@ from tests.support.sessions import (
     save,
     save_page,
     sign,
-    start_session,
 )
 from tracker.auth.models import LoginSession
 from tracker.db import utcnow
@@ -34,25 +33,6 @@ from tracker.sessions import services as notes
 from tracker.sessions.models import Addendum, PsychotherapyNote, SessionDraft, TherapySession
 from tracker.threads.carry import Carry
 from tracker.threads.models import Strategy, Theme
-
-MAR = {day: date(2026, 3, day) for day in range(1, 32)}
-
-
-@pytest.fixture
-def practice(app, therapist, therapist_client):
-    patient_id = add_patient(app, therapist, weight_kg=Decimal("70.0"))
-    course_id = make_course(therapist_client, patient_id)
-
-    class Practice:
-        client = therapist_client
-        patient = patient_id
-        course = course_id
-
-        def start(self, kind, day, client=None):
-            return start_session(client or self.client, self.patient, self.course, kind,
-                                 MAR[day])
-
-    return Practice()
 
 
 def _session(app, session_id) -> TherapySession:

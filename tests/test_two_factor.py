@@ -12,11 +12,11 @@ import time
 from datetime import timedelta
 
 import pyotp
-from flask import url_for
 from sqlalchemy import func, select, text, update
 
 from tests.support.forms import csrf_token, post_form
 from tests.support.patients import add_patient
+from tests.support.routes import urls
 from tests.support.sign_in import (
     RECOVERY_RE,
     away_from_step_edge,
@@ -303,16 +303,6 @@ def test_the_marker_dies_with_the_account_being_disabled(app, therapist, enrol):
 
 # The practice policy --------------------------------------------------------------------
 
-def _urls(app, values: dict):
-    with app.test_request_context():
-        return [
-            (rule.endpoint,
-             url_for(rule.endpoint, **{name: values.get(name, 1) for name in rule.arguments}),
-             rule.methods)
-            for rule in app.url_map.iter_rules()
-        ]
-
-
 def test_required_two_factor_locks_an_account_without_it_into_enrolment(
         app, admin, therapist, login_as):
     admin_client = login_as(admin)
@@ -329,7 +319,7 @@ def test_required_two_factor_locks_an_account_without_it_into_enrolment(
     values = {"patient_id": patient_id, "user_id": admin.id, "filename": "favicon.svg",
               "kind": "theme", "instrument": "phq9"}
     checked = set()
-    for endpoint, url, methods in _urls(app, values):
+    for endpoint, url, methods in urls(app, values):
         if endpoint in PUBLIC_ENDPOINTS or endpoint in TWO_FACTOR_ENROLMENT_ENDPOINTS:
             continue
         for method in sorted(methods & {"GET", "POST"}):
