@@ -26,6 +26,13 @@ from tests.support.sessions import (
     save,
     save_page,
 )
+from tests.support.threads import (
+    belief_rating,
+    db_belief,
+    db_strategy,
+    db_theme,
+    strategy_review,
+)
 from tracker.sessions.models import PsychotherapyNote, TherapySession
 from tracker.threads.carry import carry_for
 from tracker.threads.models import (
@@ -69,42 +76,14 @@ def _ids(items) -> set[int]:
     return {getattr(item, "record", item).id for item in items}
 
 
-def _strategy(db, patient_id, first, description, status="active", **fields):
-    strategy = Strategy(patient_id=patient_id, category="nature", description=description,
-                        target_per_week=fields.pop("target_per_week", 5), status=status,
-                        first_session_id=first, **fields)
-    db.add(strategy)
-    db.flush()
-    return strategy
-
-
-def _belief(db, patient_id, first, new_belief, status="emerging"):
-    belief = Belief(patient_id=patient_id, old_belief="I have to earn love",
-                    new_belief=new_belief, status=status, first_session_id=first)
-    db.add(belief)
-    db.flush()
-    return belief
-
-
-def _theme(db, patient_id, first, label, status="open", mentions=()):
-    theme = Theme(patient_id=patient_id, label=label, category="imagery", status=status,
-                  first_session_id=first)
-    db.add(theme)
-    db.flush()
-    for session_id, decision in mentions:
-        db.add(ThemeMention(session_id=session_id, theme_id=theme.id, decision=decision))
-    db.flush()
-    return theme
-
-
 def test_active_and_paused_strategies_are_carried_retired_and_adopted_are_not(db, timeline):
     """A paused strategy comes back so that it can be resumed ("Continue") or stay paused."""
     pid, s = timeline["patient"], timeline["sessions"]
-    active = _strategy(db, pid, s[0], "Walk by the river")
-    paused = _strategy(db, pid, s[0], "A paused strategy", status="paused")
+    active = db_strategy(db, pid, s[0], "Walk by the river")
+    paused = db_strategy(db, pid, s[0], "A paused strategy", status="paused")
     for status in ("retired", "adopted"):
-        _strategy(db, pid, s[0], f"A {status} strategy", status=status)
-    _strategy(db, timeline["other_patient"], timeline["other_session"], "Someone else's")
+        db_strategy(db, pid, s[0], f"A {status} strategy", status=status)
+    db_strategy(db, timeline["other_patient"], timeline["other_session"], "Someone else's")
 
     carry = _carried(db, s[1])
 
@@ -114,10 +93,10 @@ def test_active_and_paused_strategies_are_carried_retired_and_adopted_are_not(db
 
 def test_beliefs_not_integrated_are_carried(db, timeline):
     pid, s = timeline["patient"], timeline["sessions"]
-    open_ones = {_belief(db, pid, s[0], f"new {status}", status).id
+    open_ones = {db_belief(db, pid, s[0], f"new {status}", status).id
                  for status in ("emerging", "strengthening", "slipped_back")}
-    _belief(db, pid, s[0], "new integrated", "integrated")
-    _belief(db, timeline["other_patient"], timeline["other_session"], "someone else's")
+    db_belief(db, pid, s[0], "new integrated", "integrated")
+    db_belief(db, timeline["other_patient"], timeline["other_session"], "someone else's")
 
     carry = _carried(db, s[1])
 
@@ -127,14 +106,14 @@ def test_beliefs_not_integrated_are_carried(db, timeline):
 def test_open_themes_raised_in_the_last_three_sessions_are_carried(db, timeline):
     pid, s = timeline["patient"], timeline["sessions"]
     target = s[7]  # The three sessions before it: s[4], s[5], s[6].
-    recent = _theme(db, pid, s[0], "the ocean", mentions=[(s[6], "raised")])
-    edge = _theme(db, pid, s[0], "grief for my father", mentions=[(s[4], "raised")])
-    new_recently = _theme(db, pid, s[5], "a red door")  # First appeared three sessions back.
-    _theme(db, pid, s[0], "too old", mentions=[(s[3], "raised")])
-    _theme(db, pid, s[0], "resolved", status="resolved", mentions=[(s[6], "raised")])
-    _theme(db, pid, s[0], "only skipped lately", mentions=[(s[2], "raised"), (s[6], "skip")])
-    _theme(db, pid, s[0], "only raised later", mentions=[(s[8], "raised")])
-    _theme(db, timeline["other_patient"], timeline["other_session"], "someone else's",
+    recent = db_theme(db, pid, s[0], "the ocean", mentions=[(s[6], "raised")])
+    edge = db_theme(db, pid, s[0], "grief for my father", mentions=[(s[4], "raised")])
+    new_recently = db_theme(db, pid, s[5], "a red door")  # First appeared three sessions back.
+    db_theme(db, pid, s[0], "too old", mentions=[(s[3], "raised")])
+    db_theme(db, pid, s[0], "resolved", status="resolved", mentions=[(s[6], "raised")])
+    db_theme(db, pid, s[0], "only skipped lately", mentions=[(s[2], "raised"), (s[6], "skip")])
+    db_theme(db, pid, s[0], "only raised later", mentions=[(s[8], "raised")])
+    db_theme(db, timeline["other_patient"], timeline["other_session"], "someone else's",
            mentions=[(timeline["other_session"], "raised")])
 
     assert _ids(_carried(db, target).themes) == {recent.id, edge.id, new_recently.id}
@@ -144,10 +123,10 @@ def test_open_themes_raised_in_the_last_three_sessions_are_carried(db, timeline)
 
 def test_items_added_in_a_session_are_listed_apart_and_carried_into_the_next(db, timeline):
     pid, s = timeline["patient"], timeline["sessions"]
-    strategy = _strategy(db, pid, s[1], "Journal before bed")
-    belief = _belief(db, pid, s[1], "I am worth care as I am")
-    theme = _theme(db, pid, s[1], "the ocean", mentions=[(s[1], "raised")])
-    db.add(BeliefRating(session_id=s[1], belief_id=belief.id, decision="emerging"))
+    strategy = db_strategy(db, pid, s[1], "Journal before bed")
+    belief = db_belief(db, pid, s[1], "I am worth care as I am")
+    theme = db_theme(db, pid, s[1], "the ocean", mentions=[(s[1], "raised")])
+    db.add(belief_rating(s[1], belief.id, "emerging"))
 
     carry = _carried(db, s[1])
     assert (carry.strategies, carry.beliefs, carry.themes) == ([], [], [])
@@ -166,20 +145,17 @@ def test_items_added_in_a_session_are_listed_apart_and_carried_into_the_next(db,
 
 def test_each_carried_item_has_its_origin_and_last_values(db, timeline):
     pid, s = timeline["patient"], timeline["sessions"]
-    strategy = _strategy(db, pid, s[0], "Walk by the river")
-    belief = _belief(db, pid, s[0], "I am worth care as I am")
-    _theme(db, pid, s[0], "the ocean", mentions=[(s[1], "raised"), (s[2], "skip")])
+    strategy = db_strategy(db, pid, s[0], "Walk by the river")
+    belief = db_belief(db, pid, s[0], "I am worth care as I am")
+    db_theme(db, pid, s[0], "the ocean", mentions=[(s[1], "raised"), (s[2], "skip")])
     db.add_all([
-        StrategyReview(session_id=s[1], strategy_id=strategy.id, decision="continue",
-                       times_practised=3, helpfulness=7, barriers="Rainy week"),
-        StrategyReview(session_id=s[2], strategy_id=strategy.id, decision="skip"),
+        strategy_review(s[1], strategy.id, "continue", times_practised=3, helpfulness=7,
+                        barriers="Rainy week"),
+        strategy_review(s[2], strategy.id, "skip"),
         # A later session's review is not "last" for s[3].
-        StrategyReview(session_id=s[4], strategy_id=strategy.id, decision="continue",
-                       times_practised=9),
-        BeliefRating(session_id=s[1], belief_id=belief.id, decision="strengthening",
-                     old_conviction=60, new_conviction=45),
-        BeliefRating(session_id=s[5], belief_id=belief.id, decision="integrated",
-                     old_conviction=5, new_conviction=95),
+        strategy_review(s[4], strategy.id, "continue", times_practised=9),
+        belief_rating(s[1], belief.id, "strengthening", old_conviction=60, new_conviction=45),
+        belief_rating(s[5], belief.id, "integrated", old_conviction=5, new_conviction=95),
     ])
 
     carry = _carried(db, s[3])
@@ -203,12 +179,12 @@ def test_a_decision_taken_in_the_session_keeps_the_item_on_its_page(db, timeline
     """Pausing a strategy (or integrating a belief, resolving a theme) in this session keeps
     it listed, decided, so that the decision can still be changed while it is a draft."""
     pid, s = timeline["patient"], timeline["sessions"]
-    strategy = _strategy(db, pid, s[0], "Walk by the river", status="paused")
-    belief = _belief(db, pid, s[0], "I am worth care as I am", status="integrated")
-    theme = _theme(db, pid, s[0], "the ocean", status="resolved",
+    strategy = db_strategy(db, pid, s[0], "Walk by the river", status="paused")
+    belief = db_belief(db, pid, s[0], "I am worth care as I am", status="integrated")
+    theme = db_theme(db, pid, s[0], "the ocean", status="resolved",
                    mentions=[(s[0], "raised"), (s[1], "resolved")])
-    db.add_all([StrategyReview(session_id=s[1], strategy_id=strategy.id, decision="pause"),
-                BeliefRating(session_id=s[1], belief_id=belief.id, decision="integrated")])
+    db.add_all([strategy_review(s[1], strategy.id, "pause"),
+                belief_rating(s[1], belief.id, "integrated")])
 
     carry = _carried(db, s[1])
     assert _ids(carry.strategies) == {strategy.id}
@@ -226,9 +202,9 @@ def test_items_that_first_appear_in_a_later_session_are_not_carried_back(db, tim
     """Carry-forward brings earlier items forward. A strategy or belief first recorded in a
     later session (a draft documented afterwards) did not exist yet in an earlier one."""
     pid, s = timeline["patient"], timeline["sessions"]
-    earlier = _strategy(db, pid, s[0], "Walk by the river")
-    _strategy(db, pid, s[5], "Journal before bed")
-    _belief(db, pid, s[5], "I am worth care as I am")
+    earlier = db_strategy(db, pid, s[0], "Walk by the river")
+    db_strategy(db, pid, s[5], "Journal before bed")
+    db_belief(db, pid, s[5], "I am worth care as I am")
 
     carry = _carried(db, s[3])
 

@@ -9,13 +9,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
 
-from tests.support.courses import db_course, make_course
+from tests.support.care_team import emergency_access, team_member
+from tests.support.courses import db_course
 from tests.support.database import database
 from tests.support.forms import post_with_token
 from tests.support.patients import add_patient
 from tests.support.sessions import db_session, save_page, start_session
 from tracker import create_app, migrate
-from tracker.care_team.models import CareTeamMember, EmergencyAccess
+from tracker.care_team.models import CareTeamMember
 from tracker.db import make_engine, utcnow
 from tracker.search.models import SearchDocument
 from tracker.threads.models import Strategy, StrategyReview, Theme, ThemeMention
@@ -34,13 +35,10 @@ def page(client, query, **filters) -> str:
 
 
 @pytest.fixture
-def practice(app, therapist, therapist_client):
+def documented(practice):
     """A patient with a course and one session documented through the session page."""
-    patient_id = add_patient(app, therapist, "Maya Okafor")
-    course_id = make_course(therapist_client, patient_id)
-    session_id = start_session(therapist_client, patient_id, course_id, "integration",
-                               date(2026, 3, 4))
-    save_page(therapist_client, session_id,
+    session_id = practice.start("integration", 4)
+    save_page(practice.client, session_id,
               summary="Walked along the river at dawn; grief softened.",
               intention="Stay with the sadness",
               private_notes="Countertransference: zebra crossing dream",
@@ -52,11 +50,11 @@ def practice(app, therapist, therapist_client):
                  "new_strategies-0-category": "journaling",
                  "new_strategies-0-description": "Morning pages before breakfast",
                  "new_strategies-0-target_per_week": 5})
-    return {"patient": patient_id, "course": course_id, "session": session_id}
+    return {"patient": practice.patient, "course": practice.course, "session": session_id}
 
 
-def test_every_part_of_the_progress_record_is_found_with_stemming(therapist_client, practice):
-    sid = str(practice["session"])
+def test_every_part_of_the_progress_record_is_found_with_stemming(therapist_client, documented):
+    sid = str(documented["session"])
     for query in ("walking river", "dawn", "sadness", "ocean", "father's voice",
                   "hold everything", "others help", "morning pages breakfast", "GRIEF"):
         assert hits(therapist_client, query) == [sid], query
@@ -64,15 +62,15 @@ def test_every_part_of_the_progress_record_is_found_with_stemming(therapist_clie
     assert "<mark>Walked</mark>" in html
 
 
-def test_psychotherapy_notes_are_never_searched(app, therapist_client, practice):
+def test_psychotherapy_notes_are_never_searched(app, therapist_client, documented):
     assert hits(therapist_client, "zebra") == []
     assert hits(therapist_client, "countertransference") == []
     with database(app) as db:
         assert "zebra" not in db.scalar(select(SearchDocument.body))
 
 
-def test_the_index_follows_every_save_and_removal(app, therapist_client, practice):
-    sid = practice["session"]
+def test_the_index_follows_every_save_and_removal(app, therapist_client, documented):
+    sid = documented["session"]
     save_page(therapist_client, sid, summary="A quiet session about the garden.")
     assert hits(therapist_client, "river") == []
     assert hits(therapist_client, "garden") == [str(sid)]
@@ -89,8 +87,8 @@ def test_the_index_follows_every_save_and_removal(app, therapist_client, practic
 
 
 def test_items_not_discussed_are_not_found_in_that_session(app, therapist, therapist_client,
-                                                            practice):
-    later = start_session(therapist_client, practice["patient"], practice["course"],
+                                                            documented):
+    later = start_session(therapist_client, documented["patient"], documented["course"],
                           "integration", date(2026, 3, 11))
     save_page(therapist_client, later, summary="Short check of the week.")
     with database(app) as db:
@@ -100,19 +98,19 @@ def test_items_not_discussed_are_not_found_in_that_session(app, therapist, thera
         review = db.scalar(select(StrategyReview).where(StrategyReview.session_id == later))
         review.decision = "skip"
         db.commit()
-    assert hits(therapist_client, "morning pages") == [str(practice["session"])]
+    assert hits(therapist_client, "morning pages") == [str(documented["session"])]
 
 
-def test_only_the_patients_an_account_may_see_are_searched(app, make_user, login_as, practice,
+def test_only_the_patients_an_account_may_see_are_searched(app, make_user, login_as, documented,
                                                              therapist):
-    sid = str(practice["session"])
+    sid = str(documented["session"])
     other = login_as(make_user(email="other@example.org"))
     assert hits(other, "river") == []
     assert "Maya" not in page(other, "river")
     member = make_user(email="member@example.org")
     with database(app) as db:
-        db.add(CareTeamMember(patient_id=practice["patient"], user_id=member.id, role="read",
-                              relationship_="supervisor", added_by_id=therapist.id))
+        db.add(team_member(documented["patient"], member.id, "read", added_by=therapist.id,
+                           relationship="supervisor"))
         db.commit()
     member_client = login_as(member)
     assert hits(member_client, "river") == [sid]
@@ -124,19 +122,18 @@ def test_only_the_patients_an_account_may_see_are_searched(app, make_user, login
     admin_client = login_as(admin)
     assert hits(admin_client, "river") == []
     with database(app) as db:
-        db.add(EmergencyAccess(patient_id=practice["patient"], user_id=admin.id,
-                               reason="Crisis call on the weekend",
-                               expires_at=utcnow() + timedelta(minutes=30)))
+        db.add(emergency_access(documented["patient"], admin.id, "Crisis call on the weekend",
+                                minutes=30))
         db.commit()
     assert hits(admin_client, "river") == [sid]
     # A patient filter naming someone else's patient is ignored, never a way in.
-    assert hits(other, "river", patient=practice["patient"]) == []
+    assert hits(other, "river", patient=documented["patient"]) == []
 
 
-def test_filters_and_newest_first(app, therapist, therapist_client, practice):
+def test_filters_and_newest_first(app, therapist, therapist_client, documented):
     other_patient = add_patient(app, therapist, "Daniel Reyes")
     with database(app) as db:
-        course = db_course(db, practice["patient"], "Second course")
+        course = db_course(db, documented["patient"], "Second course")
         ids = [db_session(db, therapist.id, course, kind, datetime(2026, 5, day, 10),
                           summary=f"Lantern walk number {day}").id
                for day, kind in ((1, "dosing"), (3, "integration"), (2, "dosing"))]
@@ -149,15 +146,15 @@ def test_filters_and_newest_first(app, therapist, therapist_client, practice):
     assert hits(therapist_client, "lantern") == [str(i) for i in (other, ids[1], ids[2], ids[0])]
     assert hits(therapist_client, "lantern", kind="dosing") == [str(i) for i in
                                                                 (other, ids[2], ids[0])]
-    assert hits(therapist_client, "lantern", patient=practice["patient"]) == [
+    assert hits(therapist_client, "lantern", patient=documented["patient"]) == [
         str(i) for i in (ids[1], ids[2], ids[0])]
-    assert hits(therapist_client, "lantern walk", patient=practice["patient"],
+    assert hits(therapist_client, "lantern walk", patient=documented["patient"],
                 kind="integration") == [str(ids[1])]
 
 
-def test_pages_of_twenty(app, therapist, therapist_client, practice):
+def test_pages_of_twenty(app, therapist, therapist_client, documented):
     with database(app) as db:
-        course = db_course(db, practice["patient"], "Long course")
+        course = db_course(db, documented["patient"], "Long course")
         for i in range(25):
             db_session(db, therapist.id, course, "check_in",
                        datetime(2026, 6, 1, 9) + timedelta(days=i), summary="Sunflower check")
@@ -168,9 +165,9 @@ def test_pages_of_twenty(app, therapist, therapist_client, practice):
     assert 'rel="next"' not in page(therapist_client, "sunflower", page=2)
 
 
-def test_snippets_escape_the_stored_text(app, therapist, therapist_client, practice):
+def test_snippets_escape_the_stored_text(app, therapist, therapist_client, documented):
     with database(app) as db:
-        course = db_course(db, practice["patient"], "Course")
+        course = db_course(db, documented["patient"], "Course")
         db_session(db, therapist.id, course, "dosing", datetime(2026, 7, 1, 9),
                    summary='<script>alert("x")</script> quokka <img src=x onerror=alert(1)>')
         db.commit()
@@ -187,13 +184,13 @@ NASTY = ['"', '""', "'", "AND", "OR NOT", "NEAR(river dawn)", "river*", "^river"
 
 
 @pytest.mark.parametrize("query", NASTY, ids=range(len(NASTY)))
-def test_any_text_is_a_valid_query(therapist_client, practice, query):
+def test_any_text_is_a_valid_query(therapist_client, documented, query):
     response = therapist_client.get("/search", query_string={"q": query})
     assert response.status_code == 200
 
 
-def test_operators_are_words_not_syntax(therapist_client, practice):
-    sid = str(practice["session"])
+def test_operators_are_words_not_syntax(therapist_client, documented):
+    sid = str(documented["session"])
     assert hits(therapist_client, '"river" OR zzz') == []  # Every word is required.
     assert hits(therapist_client, "river*") == [sid]
     assert hits(therapist_client, "body:river") == []  # "body" is not in the text.
@@ -203,7 +200,7 @@ def test_operators_are_words_not_syntax(therapist_client, practice):
 @settings(max_examples=40, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(query=st.text(max_size=300), kind=st.text(max_size=12), patient=st.text(max_size=12))
-def test_fuzzed_queries_and_filters_never_fail(therapist_client, practice, query, kind,
+def test_fuzzed_queries_and_filters_never_fail(therapist_client, documented, query, kind,
                                                patient):
     response = therapist_client.get("/search", query_string={"q": query, "kind": kind,
                                                               "patient": patient})
@@ -211,7 +208,7 @@ def test_fuzzed_queries_and_filters_never_fail(therapist_client, practice, query
 
 
 def test_the_search_page_runs_the_same_queries_whatever_the_data(app, therapist,
-                                                                 therapist_client, practice,
+                                                                 therapist_client, documented,
                                                                  count_queries):
     def queries() -> int:
         with count_queries() as statements:
@@ -219,7 +216,7 @@ def test_the_search_page_runs_the_same_queries_whatever_the_data(app, therapist,
         return len(statements)
 
     with database(app) as db:
-        course = db_course(db, practice["patient"], "Course")
+        course = db_course(db, documented["patient"], "Course")
         db_session(db, therapist.id, course, "dosing", datetime(2026, 8, 1), summary="lantern")
         db.commit()
     few = queries()
@@ -231,7 +228,7 @@ def test_the_search_page_runs_the_same_queries_whatever_the_data(app, therapist,
     assert queries() == few
 
 
-def test_search_is_audited_without_the_words(app, therapist_client, practice):
+def test_search_is_audited_without_the_words(app, therapist_client, documented):
     from tracker.audit.models import AuditEvent
 
     hits(therapist_client, "secretword")
@@ -272,19 +269,19 @@ def test_the_migration_indexes_sessions_written_before_it(app_config, scratch_ur
         engine.dispose()
 
 
-def test_search_reindex_rebuilds_a_lost_index(app, runner, therapist_client, practice):
+def test_search_reindex_rebuilds_a_lost_index(app, runner, therapist_client, documented):
     with app.extensions["tracker.engine"].begin() as connection:
         connection.execute(SearchDocument.__table__.delete())
     assert hits(therapist_client, "river") == []
     result = runner.invoke(args=["search-reindex"])
     assert result.exit_code == 0, result.output
     assert "1 sessions" in result.output
-    assert hits(therapist_client, "river") == [str(practice["session"])]
+    assert hits(therapist_client, "river") == [str(documented["session"])]
 
 
-def test_stored_text_cannot_forge_highlight_marks(app, therapist, therapist_client, practice):
+def test_stored_text_cannot_forge_highlight_marks(app, therapist, therapist_client, documented):
     with database(app) as db:
-        course = db_course(db, practice["patient"], "Course")
+        course = db_course(db, documented["patient"], "Course")
         db_session(db, therapist.id, course, "dosing", datetime(2026, 7, 2, 9),
                    summary="\ue001\ue001 wombat \ue000")
         db.commit()

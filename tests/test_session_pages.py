@@ -180,8 +180,10 @@ def _patient_with_history(app, user, name, n_sessions) -> dict:
         db_dosing(db, dosing.id, vitals=[{"position": 0, "timepoint": "baseline",
                                           "systolic": 182, "diastolic": 96}])
         for session in (signed, dosing, draft):
-            db.add_all([strategy_review(session.id, ids["strategy"]),
-                        belief_rating(session.id, ids["belief"]),
+            db.add_all([strategy_review(session.id, ids["strategy"], times_practised=3,
+                                        helpfulness=7),
+                        belief_rating(session.id, ids["belief"], old_conviction=40,
+                                      new_conviction=60),
                         theme_mention(session.id, ids["theme"])])
         db.commit()
         return {"patient": pid, "signed": signed.id, "dosing": dosing.id, "draft": draft.id}

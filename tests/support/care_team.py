@@ -9,7 +9,7 @@ from tracker.care_team.models import CareTeamMember, EmergencyAccess
 from tracker.db import utcnow
 
 
-def member(patient_id: int, user_id: int, role: str = "read", *, added_by: int,
+def team_member(patient_id: int, user_id: int, role: str = "read", *, added_by: int,
            relationship: str = "co-therapist") -> CareTeamMember:
     """A care-team membership (to add to the database)."""
     return CareTeamMember(patient_id=patient_id, user_id=user_id, role=role,

@@ -51,18 +51,17 @@ def db_theme(db, patient_id: int, first: int, label: str = "the ocean", status: 
     return theme
 
 
-def strategy_review(session_id: int, strategy_id: int, decision: str = "continue", *,
-           times_practised: int = 3, helpfulness: int = 7, **fields) -> StrategyReview:
+def strategy_review(session_id: int, strategy_id: int, decision: str = "continue",
+                    **fields) -> StrategyReview:
     """A strategy's review in a session (to add to the database)."""
     return StrategyReview(session_id=session_id, strategy_id=strategy_id, decision=decision,
-                          times_practised=times_practised, helpfulness=helpfulness, **fields)
+                          **fields)
 
 
-def belief_rating(session_id: int, belief_id: int, decision: str = "strengthening", *,
-           old_conviction: int = 40, new_conviction: int = 60, **fields) -> BeliefRating:
+def belief_rating(session_id: int, belief_id: int, decision: str = "strengthening",
+                  **fields) -> BeliefRating:
     """A belief's rating in a session (to add to the database)."""
-    return BeliefRating(session_id=session_id, belief_id=belief_id, decision=decision,
-                        old_conviction=old_conviction, new_conviction=new_conviction, **fields)
+    return BeliefRating(session_id=session_id, belief_id=belief_id, decision=decision, **fields)
 
 
 def theme_mention(session_id: int, theme_id: int, decision: str = "raised",
