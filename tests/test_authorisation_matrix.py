@@ -6,19 +6,20 @@ Each (endpoint, method) runs in a fresh database with fresh sign-ins; the roles 
 change things go last, so that a refused request is tried on the untouched record.
 """
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import pytest
 from flask import url_for
 
+from tests.support.care_team import emergency_access, team_member
 from tests.support.courses import db_course
 from tests.support.database import database
 from tests.support.forms import csrf_token
 from tests.support.measures import db_measure
+from tests.support.patients import add_patient
 from tests.support.sessions import db_session
 from tracker.auth.models import User
-from tracker.care_team.models import CareTeamMember, EmergencyAccess
-from tracker.db import utcnow
+from tracker.care_team.models import CareTeamMember
 from tracker.patients.models import Patient
 from tracker.sessions.models import SessionDraft
 
@@ -144,26 +145,22 @@ def world(app, make_user, login_as):
         "primary": make_user(email="primary@example.org", name="Primary"),
     }
     target = make_user(email="target@example.org", name="Target Account")
+    primary = accounts["primary"]
+    patient_id = add_patient(app, primary, "Maya Okafor")
     with database(app) as db:
-        primary = accounts["primary"]
-        patient = Patient(therapist_id=primary.id, display_name="Maya Okafor", name_key="maya")
-        db.add(patient)
-        db.flush()
-        course = db_course(db, patient.id)
+        course = db_course(db, patient_id)
         session = db_session(db, primary.id, course, "dosing", datetime(2026, 3, 2, 10))
-        measure = db_measure(db, primary.id, patient.id, course.id, "phq9", 14,
+        measure = db_measure(db, primary.id, patient_id, course.id, "phq9", 14,
                              date(2026, 3, 1), item_9=1)
-        members = [CareTeamMember(patient_id=patient.id, user_id=accounts[name].id, role=role,
-                                  relationship_="co-therapist", added_by_id=primary.id)
+        members = [team_member(patient_id, accounts[name].id, role, added_by=primary.id)
                    for name, role in (("reader", "read"), ("writer", "write"))]
-        grant = EmergencyAccess(patient_id=patient.id, user_id=accounts["emergency"].id,
-                                reason="Crisis call, primary unreachable",
-                                expires_at=utcnow() + timedelta(hours=1))
+        grant = emergency_access(patient_id, accounts["emergency"].id,
+                                 "Crisis call, primary unreachable")
         draft = SessionDraft(session_id=session.id, user_id=accounts["writer"].id,
                              editor_id="d" * 16, base_version=1, data={"summary": "typed"})
         db.add_all([*members, grant, draft])
         db.commit()
-        values = {"patient_id": patient.id, "course_id": course.id, "session_id": session.id,
+        values = {"patient_id": patient_id, "course_id": course.id, "session_id": session.id,
                   "measure_id": measure.id, "member_id": members[0].id, "grant_id": grant.id,
                   "draft_id": draft.id, "user_id": target.id, "item_id": 1, "kind": "theme",
                   "instrument": "phq9", "filename": "favicon.svg"}

@@ -28,11 +28,10 @@ from sqlalchemy.orm import Session
 
 from tests.support.courses import make_course
 from tests.support.database import database
-from tests.support.forms import form_fields, post_form
 from tests.support.histories import build_course, build_history
-from tests.support.measures import questionnaire, saved_measure_id
-from tests.support.patients import add_patient
-from tests.support.sessions import edit_page, save, sign, start_session
+from tests.support.measures import follow_up, questionnaire, saved_measure_id
+from tests.support.patients import add_patient, new_patient
+from tests.support.sessions import add_addendum, edit_page, save, sign, start_session
 from tracker import backup, create_app
 from tracker.db import make_engine
 from tracker.patients.models import Patient
@@ -49,10 +48,9 @@ def build_records(app, therapist, client) -> int:
     dosing session (dosing, new items, private note), an addendum and a PHQ-9 with its
     safety follow-up; a course with every thread; a long history. Returns the counter
     patient's id."""
-    response = post_form(client, "/patients/new", {
-        "display_name": "Maya Okafor", "pronouns": "she/her", "date_of_birth": "1984-05-02",
-        "weight_kg": "64.5", "treatment_intentions": "Feel at home in my body again."})
-    pid = int(response.headers["Location"].rsplit("/", 1)[1])
+    pid = new_patient(client, display_name="Maya Okafor", pronouns="she/her",
+                      date_of_birth="1984-05-02", weight_kg="64.5",
+                      treatment_intentions="Feel at home in my body again.")
     course = make_course(client, pid, start=date.today() - timedelta(days=20))
     dose = start_session(client, pid, course, "dosing", date.today() - timedelta(days=10))
     _, form = edit_page(client, dose)
@@ -66,17 +64,10 @@ def build_records(app, therapist, client) -> int:
                  "new_strategies-0-target_per_week": "4"})
     assert save(client, dose, form).status_code == 302
     assert sign(client, dose).status_code == 302
-    page = client.get(f"/sessions/{dose}").get_data(as_text=True)
-    data = form_fields(page, action=f"/sessions/{dose}/addenda")
-    assert client.post(f"/sessions/{dose}/addenda",
-                       data={**data, "body": "Called the next day: slept well."}
-                       ).status_code == 302
+    assert add_addendum(client, dose, "Called the next day: slept well.").status_code == 302
     measure = saved_measure_id(questionnaire(client, pid, "phq9", [1] * 9, course_id=course,
                                              taken_on=date.today() - timedelta(days=9)))
-    path = f"/patients/{pid}/measures/{measure}"
-    data = form_fields(client.get(path).get_data(as_text=True), action=f"{path}/follow-up")
-    data.update(action="Safety plan reviewed in session.")
-    assert client.post(f"{path}/follow-up", data=data).status_code == 302
+    assert follow_up(client, pid, measure, "Safety plan reviewed in session.").status_code == 302
 
     other = add_patient(app, therapist, "Jonas Weber", weight_kg=Decimal("80.0"))
     history = add_patient(app, therapist, "Ruth Adeyemi")

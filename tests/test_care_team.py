@@ -6,13 +6,14 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
+from tests.support.app import dispose
+from tests.support.care_team import team_member
 from tests.support.courses import db_course
 from tests.support.database import database
 from tests.support.forms import field_errors, form_fields, post_with_token, text_of
 from tests.support.patients import add_patient
 from tests.support.sessions import db_session, edit_page, save, save_page, sign
 from tests.support.users import TEST_PASSWORD
-from tests.test_crypto import dispose
 from tracker import create_app, migrate
 from tracker.audit.models import AuditEvent
 from tracker.auth.models import User
@@ -23,26 +24,22 @@ from tracker.sessions.models import PsychotherapyNote, SessionDraft, TherapySess
 
 
 @pytest.fixture
-def team(app, make_user, login_as):
+def team(app, make_user, admin, login_as):
     """A patient of Dr Rivera with one draft session carrying her private note; accounts for
     every relation to it, each with a signed-in client."""
     primary = make_user(email="rivera@example.org", name="Dr Rivera")
     reader = make_user(email="reader@example.org", name="Sam Supervisor")
     writer = make_user(email="writer@example.org", name="Cody Cotherapist")
     other = make_user(email="other@example.org", name="Olive Other")
-    admin = make_user(email="admin@example.org", name="Ada Admin", is_admin=True)
     patient_id = add_patient(app, primary, "Maya Okafor", record_number="MRN-7")
     with database(app) as db:
         course = db_course(db, patient_id, "Initial course")
         session = db_session(db, primary.id, course, "preparation", datetime(2026, 3, 2, 10))
         db.add(PsychotherapyNote(session_id=session.id, author_id=primary.id,
                                  body="Rivera's private process note"))
-        db.add_all([
-            CareTeamMember(patient_id=patient_id, user_id=reader.id, role="read",
-                           relationship_="supervisor", added_by_id=primary.id),
-            CareTeamMember(patient_id=patient_id, user_id=writer.id, role="write",
-                           relationship_="co-therapist", added_by_id=primary.id),
-        ])
+        db.add_all([team_member(patient_id, reader.id, "read", added_by=primary.id,
+                                relationship="supervisor"),
+                    team_member(patient_id, writer.id, "write", added_by=primary.id)])
         db.commit()
         session_id = session.id
 
@@ -307,9 +304,8 @@ def test_only_one_current_membership_per_account_and_patient(app, team):
     from sqlalchemy.exc import IntegrityError
 
     with database(app) as db:
-        db.add(CareTeamMember(patient_id=team.patient_id, user_id=team.users["reader"].id,
-                              role="write", relationship_="other",
-                              added_by_id=team.users["primary"].id))
+        db.add(team_member(team.patient_id, team.users["reader"].id, "write",
+                           added_by=team.users["primary"].id, relationship="other"))
         with pytest.raises(IntegrityError):
             db.flush()
         db.rollback()

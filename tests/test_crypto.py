@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, text
 
+from tests.support.app import dispose
 from tests.support.courses import db_course, make_course
 from tests.support.database import database
 from tests.support.patients import add_patient
@@ -80,11 +81,6 @@ def read_draft(app, draft_id: int) -> dict:
 def other_app(app_config, **config):
     """A second app on the same test database with other keys (the operator's new config)."""
     return create_app({**app_config, **config})
-
-
-def dispose(*apps) -> None:
-    for application in apps:
-        application.extensions["tracker.engine"].dispose()
 
 
 @pytest.fixture

@@ -12,9 +12,10 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 from wtforms import FormField
 
+from tests.support.courses import db_course
+from tests.support.database import database
 from tests.support.patients import add_patient
-from tracker.courses.models import Course
-from tracker.db import get_db
+from tests.support.sessions import db_session
 from tracker.dosing import alerts, rules
 from tracker.dosing.forms import DosingForm
 from tracker.dosing.models import BoosterDose, DosingRecord, VitalSigns
@@ -529,27 +530,10 @@ def dosing_session(app, make_user):
     """A dosing session of a 70 kg patient; returns (session id, patient id)."""
     user = make_user()
     patient_id = add_patient(app, user, weight_kg=D("70"))
-    with app.app_context():
-        db = get_db()
-        course = Course(
-            patient_id=patient_id,
-            title="Initial course",
-            start_date=date(2026, 1, 5),
-            planned_dosing_sessions=6,
-            default_medication="racemic_ketamine",
-            default_route="im",
-        )
-        db.add(course)
-        db.flush()
-        session = TherapySession(
-            created_by_id=user.id,
-            patient_id=patient_id,
-            course_id=course.id,
-            kind="dosing",
-            starts_at=datetime(2026, 1, 12, 10, 0),
-            duration_minutes=150,
-        )
-        db.add(session)
+    with database(app) as db:
+        course = db_course(db, patient_id, "Initial course", date(2026, 1, 5))
+        session = db_session(db, user.id, course, "dosing", datetime(2026, 1, 12, 10, 0),
+                             duration_minutes=150)
         db.commit()
         return session.id
 

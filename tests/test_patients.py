@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.support.forms import post_form
-from tests.support.patients import add_patient
+from tests.support.patients import add_patient, created_id
 from tracker.db import get_db
 from tracker.patients.models import Patient
 
@@ -29,13 +29,6 @@ def load_patient(app, patient_id) -> Patient | None:
 def patient_count(app) -> int:
     with app.app_context():
         return get_db().scalar(select(func.count()).select_from(Patient))
-
-
-def created_id(response) -> int:
-    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
-    match = re.fullmatch(r"/patients/(\d+)", response.headers["Location"])
-    assert match, response.headers["Location"]
-    return int(match.group(1))
 
 
 def field_errors(page: str, field: str) -> str:

@@ -20,9 +20,10 @@ from flask.testing import FlaskClient
 from markupsafe import escape
 
 from tests.support.courses import make_course
-from tests.support.forms import csrf_token, form_fields, only_post_form, text_of
-from tests.support.measures import questionnaire, saved_measure_id
-from tests.support.sessions import decide_all, edit_page, save, sign, start_session
+from tests.support.forms import csrf_token, submit
+from tests.support.measures import follow_up, questionnaire, saved_measure_id
+from tests.support.patients import new_patient
+from tests.support.sessions import add_addendum, decide_all, edit_page, save, sign, start_session
 
 # The corpus: every payload is at most 40 characters, so that it fits the shortest text
 # field (pronouns) whole; each holds a character that escaping changes.
@@ -175,20 +176,6 @@ def shown(html: str, value: str) -> bool:
 # Storing the corpus through the forms ---------------------------------------------------
 
 
-def _post(client, path, data, *, form_path=None, expect=302):
-    page = client.get(form_path or path)
-    assert page.status_code == 200, (path, page.status_code)
-    payload = {**only_post_form(page.get_data(as_text=True)), **data}
-    response = client.post(path, data=payload)
-    assert response.status_code == expect, (path, text_of(response.get_data(as_text=True))[:800])
-    return response
-
-
-def _new_patient(client, **fields) -> int:
-    response = _post(client, "/patients/new", fields)
-    return int(re.search(r"/patients/(\d+)$", response.headers["Location"]).group(1))
-
-
 def _long(tag: str) -> str:
     """The whole corpus, tagged with the field it is stored in."""
     return f"{ALL} ~{tag}"
@@ -202,7 +189,7 @@ def _rich_record(client, chunk: str, index: int) -> dict:
     """A patient with everything the app stores as free text: `chunk` in the fields of up to
     120-300 characters and the whole corpus in the long ones, each value tagged ~field."""
     day = date.today() - timedelta(days=30)
-    pid = _new_patient(client, display_name=_mid(chunk, "name"),
+    pid = new_patient(client, display_name=_mid(chunk, "name"),
                        preferred_name=PAYLOADS[index], pronouns=PAYLOADS[-1 - index],
                        record_number=PAYLOADS[index + 1],
                        treatment_intentions=_long("intentions"), weight_kg="70")
@@ -227,10 +214,7 @@ def _rich_record(client, chunk: str, index: int) -> dict:
     })
     assert save(client, dose, form).status_code == 302
     assert sign(client, dose).status_code == 302
-    show = client.get(f"/sessions/{dose}").get_data(as_text=True)
-    data = form_fields(show, action=f"/sessions/{dose}/addenda")
-    assert client.post(f"/sessions/{dose}/addenda",
-                       data={**data, "body": _long("addendum")}).status_code == 302
+    assert add_addendum(client, dose, _long("addendum")).status_code == 302
     # Integration: every carried item reviewed with its text fields; a strategy modified.
     integration = start_session(client, pid, course, "integration", day + timedelta(days=2))
     _, form = edit_page(client, integration)
@@ -266,10 +250,7 @@ def _rich_record(client, chunk: str, index: int) -> dict:
     # A PHQ-9 with item 9 above 0, and its safety follow-up.
     measure = saved_measure_id(questionnaire(client, pid, "phq9", [1, 1, 1, 1, 1, 1, 1, 1, 1],
                                              course_id=course, taken_on=day))
-    path = f"/patients/{pid}/measures/{measure}"
-    data = form_fields(client.get(path).get_data(as_text=True), action=f"{path}/follow-up")
-    data.update(action=_long("follow-up"), followed_up_on=day.isoformat())
-    assert client.post(f"{path}/follow-up", data=data).status_code == 302
+    assert follow_up(client, pid, measure, _long("follow-up"), on=day).status_code == 302
     return {"patient": pid, "course": course, "sessions": [dose, integration, draft],
             "measure": measure, "chunk": chunk}
 
@@ -348,7 +329,7 @@ def test_every_free_text_field_renders_escaped(app, make_user, login_as):
     # Every payload alone in each short patient field (pronouns hold 40 characters).
     singles = {}
     for payload in PAYLOADS:
-        pid = _new_patient(client, display_name=payload, preferred_name=payload,
+        pid = new_patient(client, display_name=payload, preferred_name=payload,
                            pronouns=payload, record_number=payload,
                            treatment_intentions=payload)
         make_course(client, pid, payload)
@@ -403,7 +384,7 @@ def test_every_free_text_field_renders_escaped(app, make_user, login_as):
     admin = make_user(email="admin@example.org", name="Practice Admin", is_admin=True)
     admin_client = login_as(admin)
     for i, chunk in enumerate(CHUNKS):
-        created = _post(admin_client, "/admin/users/new",
+        created = submit(admin_client, "/admin/users/new",
                         {"name": chunk, "email": f"xss{i}@example.org"}, expect=200)
         html = created.get_data(as_text=True)
         assert_inert(html, "temporary password page")

@@ -99,3 +99,9 @@ def count_queries(app):
             event.remove(engine, "before_cursor_execute", record)
 
     return counting
+
+
+def dispose(*apps) -> None:
+    """Close the connections of apps a test made itself (other configurations)."""
+    for application in apps:
+        application.extensions["tracker.engine"].dispose()
