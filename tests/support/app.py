@@ -6,6 +6,8 @@ emptied afterwards."""
 
 from __future__ import annotations
 
+import copy
+import os
 from contextlib import contextmanager
 
 import pytest
@@ -34,9 +36,8 @@ class BytecodeCacheInMemory(BytecodeCache):
 TEMPLATE_CODE = BytecodeCacheInMemory()
 
 
-@pytest.fixture
-def app_config(database_url):
-    """The test configuration; a test may change it before asking for `app`."""
+def default_config(database_url: str) -> dict:
+    """The test configuration (a fresh copy each call)."""
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
@@ -54,14 +55,87 @@ def app_config(database_url):
 
 
 @pytest.fixture
-def app(app_config, tmp_path, monkeypatch):
-    monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path / "instance"))
-    application = create_app(app_config)
+def app_config(database_url):
+    """The test configuration; a test may change it before asking for `app`."""
+    return default_config(database_url)
+
+
+def _environment() -> dict[str, str]:
+    """What create_app reads from the environment, but for the per-test instance folder."""
+    return {name: value for name, value in os.environ.items()
+            if name.startswith(("TRACKER_", "FLASK_")) and name != "TRACKER_INSTANCE_PATH"}
+
+
+def _new_app(config: dict):
+    application = create_app(config)
     application.jinja_env.bytecode_cache = TEMPLATE_CODE
-    yield application
-    engine = application.extensions["tracker.engine"]
-    empty_tables(engine)
-    engine.dispose()
+    return application
+
+
+class SharedApp:
+    """One app (and engine) per test process for every test that keeps the default
+    configuration and environment: building an app (its URL map) and warming an engine
+    (its compiled statements) is most of a short test's time. Between tests it is put back
+    as it was made: its configuration, extensions and client class restored, the rate
+    limiter's counters reset, and (as for every app) the tables emptied."""
+
+    def __init__(self, database_url: str, instance: str):
+        self.config = default_config(database_url)
+        self.environment = _environment()
+        previous = os.environ.get("TRACKER_INSTANCE_PATH")
+        os.environ["TRACKER_INSTANCE_PATH"] = instance
+        try:
+            self.app = _new_app(self.config)
+        finally:
+            if previous is None:
+                del os.environ["TRACKER_INSTANCE_PATH"]
+            else:
+                os.environ["TRACKER_INSTANCE_PATH"] = previous
+        # Set up for good: Flask refuses routes and hooks added after the first request, so
+        # no test can leave one behind on the shared app.
+        self.app.test_client().get("/healthz")
+        self.saved_config = copy.deepcopy(dict(self.app.config))
+        self.saved_extensions = dict(self.app.extensions)
+        self.saved_attributes = {name: getattr(self.app, name)
+                                 for name in ("test_client_class", "test_cli_runner_class")}
+
+    def fits(self, config: dict) -> bool:
+        return config == self.config and _environment() == self.environment
+
+    def reset(self) -> None:
+        app = self.app
+        app.config.clear()
+        app.config.update(copy.deepcopy(self.saved_config))
+        app.extensions.clear()
+        app.extensions.update(self.saved_extensions)
+        for name, value in self.saved_attributes.items():
+            setattr(app, name, value)
+        app.extensions["tracker.limiter"].reset()
+
+
+@pytest.fixture(scope="session")
+def shared_app(database_url, tmp_path_factory):
+    shared = SharedApp(database_url, str(tmp_path_factory.mktemp("instance")))
+    yield shared
+    shared.app.extensions["tracker.engine"].dispose()
+
+
+@pytest.fixture
+def app(app_config, shared_app, tmp_path, monkeypatch):
+    """The app with `app_config`: the shared one for the default configuration, else a new
+    one (disposed after the test)."""
+    monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path / "instance"))
+    shared = shared_app.fits(app_config)
+    application = shared_app.app if shared else _new_app(app_config)
+    try:
+        yield application
+    finally:
+        engine = application.extensions["tracker.engine"]
+        empty_tables(engine)
+        if shared:
+            shared_app.reset()
+        else:
+            engine.dispose()
 
 
 @pytest.fixture
