@@ -14,6 +14,7 @@ from wtforms import FormField
 
 from tests.support.courses import db_course
 from tests.support.database import database
+from tests.support.forms import field_errors
 from tests.support.patients import add_patient
 from tests.support.sessions import db_session
 from tracker.dosing import alerts, rules
@@ -704,12 +705,6 @@ def test_form_data_always_leaves_a_blank_booster_row(app, dosing_session, db):
 
 
 # Templates
-
-
-def field_errors(page: str, field_id: str) -> list[str]:
-    """The messages rendered next to one field."""
-    match = re.search(rf'<ul class="field__errors" id="{field_id}-error">(.*?)</ul>', page, re.S)
-    return re.findall(r"<li>(.*?)</li>", match.group(1)) if match else []
 
 
 FIELDS = '{% from "dosing/_fields.html" import dosing_fields %}{{ dosing_fields(form, warnings) }}'

@@ -37,9 +37,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text as sql
 
 from tests.support.forms import csrf_token, post_form
-from tests.support.sign_in import RECOVERY_RE, code, code_step, password_step, signed_in
-from tests.support.users import TEST_PASSWORD, load_user
-from tests.test_fuzz_forms import (
+from tests.support.fuzzing import (
     CHARACTERS,
     changed_tables,
     free_text,
@@ -47,6 +45,8 @@ from tests.test_fuzz_forms import (
     fuzz_settings,
     long_text,
 )
+from tests.support.sign_in import RECOVERY_RE, code, code_step, password_step, signed_in
+from tests.support.users import TEST_PASSWORD, load_user
 from tracker.auth.services import normalize_email
 from tracker.db import Base, get_db
 from tracker.models import User
