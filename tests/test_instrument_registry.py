@@ -17,15 +17,17 @@ from alembic import command
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
-from tests.conftest import add_patient, drop_append_only_triggers
-from tests.progress_helpers import (
+from tests.support.courses import db_course
+from tests.support.database import count, database, drop_append_only_triggers
+from tests.support.forms import main_of, text_of
+from tests.support.measures import (
     answers_for,
     db_measure,
     measure_path,
     questionnaire,
     saved_measure_id,
 )
-from tests.sessions_helpers import count, database, db_course, text_of
+from tests.support.patients import add_patient
 from tracker import migrate
 from tracker.db import make_engine, one_of
 from tracker.measures import instruments
@@ -191,8 +193,7 @@ def test_the_migration_helper_widens_the_check_on_a_database_in_use(
 
 def _main_text(response) -> str:
     assert response.status_code == 200, response.status_code
-    html = response.get_data(as_text=True)
-    return text_of(html[html.index('<main id="main"'):html.index("</main>")])
+    return text_of(main_of(response.get_data(as_text=True)))
 
 
 def _entry_links(response, patient_id: int) -> list[str]:

@@ -239,7 +239,7 @@ def test_search_is_audited_without_the_words(app, therapist_client, documented):
 
 
 def test_the_migration_indexes_sessions_written_before_it(app_config, scratch_url):
-    from tests.test_crypto import dispose
+    from tests.support.app import dispose
     from tracker.auth.models import User
     from tracker.patients.models import Patient
 
