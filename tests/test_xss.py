@@ -190,9 +190,9 @@ def _rich_record(client, chunk: str, index: int) -> dict:
     120-300 characters and the whole corpus in the long ones, each value tagged ~field."""
     day = date.today() - timedelta(days=30)
     pid = new_patient(client, display_name=_mid(chunk, "name"),
-                       preferred_name=PAYLOADS[index], pronouns=PAYLOADS[-1 - index],
-                       record_number=PAYLOADS[index + 1],
-                       treatment_intentions=_long("intentions"), weight_kg="70")
+                      preferred_name=PAYLOADS[index], pronouns=PAYLOADS[-1 - index],
+                      record_number=PAYLOADS[index + 1],
+                      treatment_intentions=_long("intentions"), weight_kg="70")
     course = make_course(client, pid, _mid(chunk, "course"), start=day)
     # Dosing session: intention, summary, private notes, dosing notes, every new item.
     dose = start_session(client, pid, course, "dosing", day + timedelta(days=1))
@@ -330,8 +330,8 @@ def test_every_free_text_field_renders_escaped(app, make_user, login_as):
     singles = {}
     for payload in PAYLOADS:
         pid = new_patient(client, display_name=payload, preferred_name=payload,
-                           pronouns=payload, record_number=payload,
-                           treatment_intentions=payload)
+                          pronouns=payload, record_number=payload,
+                          treatment_intentions=payload)
         make_course(client, pid, payload)
         singles[pid] = payload
     records = [_rich_record(client, chunk, i) for i, chunk in enumerate(CHUNKS)]

@@ -5,7 +5,8 @@ through the pages as a therapist does) and its fixtures, loaded as plugins by
 tests/conftest.py:
 
     database    the test database, scratch databases, snapshots and counts
-    app         app_config, app, db, client, runner, count_queries
+    app         app_config, app (one shared app per test process for the default
+                configuration), db, client, runner, count_queries
     users       make_user, therapist, admin
     sign_in     login_as, therapist_client, two-factor codes and enrolment
     patients    add_patient, new_patient
@@ -17,7 +18,10 @@ tests/conftest.py:
     care_team   care-team members and emergency access
     histories   whole histories: build_history, build_course
     forms       what a browser submits for a form, posting like one, reading pages back
+    routes      every URL of the app, from its URL map
     queries     statements per page
+    fuzzing     Hypothesis values and submissions for the fuzz tests
     browser     a plain HTTP client for real servers
     server      the environment and port of a gunicorn-served app
+    keys        test-only keys
 """
