@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from tests.support.courses import db_course
 from tests.support.database import count, database
-from tests.support.forms import field_errors, fieldset, text_of
+from tests.support.forms import field_errors, fieldset, form_fields, text_of
 from tests.support.patients import add_patient
 from tests.support.sessions import (
     carried_ids,
@@ -33,7 +33,7 @@ from tests.support.threads import (
     db_theme,
     strategy_review,
 )
-from tracker.sessions.models import PsychotherapyNote, TherapySession
+from tracker.sessions.models import PsychotherapyNote, SessionDraft, TherapySession
 from tracker.threads.carry import carry_for
 from tracker.threads.models import (
     Belief,
@@ -357,41 +357,62 @@ def _state(app, session_id) -> dict:
         }
 
 
-def test_every_carried_item_needs_a_decision(app, practice):
+def test_a_draft_saves_without_every_decision_and_signing_needs_them(app, practice):
+    """Saving a draft is never refused for completeness (issue 12): an undecided item stays
+    undecided, and only signing asks for every decision."""
     client = practice.client
     _preparation(practice)
     walk = _ids_by_name(app)["Walk by the river"]
     second = practice.start("integration", 9)
-    before = _state(app, second)
     _, form = edit_page(client, second)
-    decide_all(form)
-    index = carried_ids(form, "strategies")[walk]
-    del form[f"strategies-{index}-decision"]
-    form["summary"] = "Typed, but not saved yet."
+    form["summary"] = "Typed before deciding anything."
 
     response = save(client, second, form)
 
-    assert response.status_code == 200
-    html = response.get_data(as_text=True)
-    assert field_errors(html, f"strategies-{index}-decision") == [
-        "Choose a decision, or “Not discussed”."]
-    # Shown inside that item's box, and only there.
-    assert "Choose a decision" in fieldset(html, f"carried-strategy-{walk}")
-    assert html.count("Choose a decision") == 1
-    assert "Nothing was saved yet." in html
-    assert _state(app, second) == before
-    # What was typed stays in the form.
-    assert "Typed, but not saved yet." in html
+    assert response.status_code == 302
+    with database(app) as db:
+        assert db.get(TherapySession, second).summary == "Typed before deciding anything."
+        assert db.scalar(select(StrategyReview).where(StrategyReview.strategy_id == walk)) \
+            is None
+        assert db.get(Strategy, walk).status == "active"
+    show = text_of(client.get(f"/sessions/{second}").get_data(as_text=True))
+    assert "carried item(s) still need a decision." in show
 
     # "Not discussed" is a decision.
+    _, form = edit_page(client, second)
+    index = carried_ids(form, "strategies")[walk]
     form[f"strategies-{index}-decision"] = "skip"
     assert save(client, second, form).status_code == 302
     with database(app) as db:
         review = db.scalar(select(StrategyReview).where(StrategyReview.strategy_id == walk))
         assert review.decision == "skip" and review.session_id == second
-        assert db.get(Strategy, walk).status == "active"
-        assert db.get(TherapySession, second).summary == "Typed, but not saved yet."
     assert "Not discussed" in text_of(client.get(f"/sessions/{second}").get_data(as_text=True))
+
+
+def test_what_is_typed_for_an_undecided_item_is_kept_until_it_is_decided(app, practice):
+    client = practice.client
+    _preparation(practice)
+    walk = _ids_by_name(app)["Walk by the river"]
+    second = practice.start("integration", 9)
+    _, form = edit_page(client, second)
+    index = carried_ids(form, "strategies")[walk]
+    form.update({"summary": "Half done.", f"strategies-{index}-barriers": "Rain all week"})
+
+    response = save(client, second, form)
+
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "kept as unsaved typing until you choose a decision" in text_of(page)
+    again = form_fields(page, form_id="session-form")
+    assert again[f"strategies-{index}-barriers"] == "Rain all week"
+    assert again["summary"] == "Half done."
+    # Deciding saves it into the record, and the unsaved copy goes.
+    again[f"strategies-{index}-decision"] = "continue"
+    assert save(client, second, again).status_code == 302
+    with database(app) as db:
+        review = db.scalar(select(StrategyReview).where(StrategyReview.strategy_id == walk))
+        assert review.barriers == "Rain all week"
+        assert db.scalars(select(SessionDraft)).all() == []
 
 
 INVALID_ENTRIES = {

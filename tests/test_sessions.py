@@ -393,11 +393,13 @@ def test_a_form_with_errors_is_kept_as_typed(app, practice):
     client = practice.client
     _, sid = _with_strategy(practice)
     _, form = edit_page(client, sid)
-    form["summary"] = "Typed, but the walk has no decision."
+    decide_all(form)
+    form.update({"summary": "Typed, but the walk was practised 900 times.",
+                 "strategies-0-times_practised": "900"})
     assert save(client, sid, form).status_code == 200
 
     html, form = edit_page(client, sid)
-    assert form["summary"] == "Typed, but the walk has no decision."
+    assert form["summary"] == "Typed, but the walk was practised 900 times."
     assert _session(app, sid).summary == ""
 
 

@@ -19,6 +19,7 @@ from tracker.sessions.kinds import DOSING_CODES
 from tracker.sessions.models import TherapySession
 from tracker.sessions.services import SessionInput
 from tracker.threads.carry import CarriedItem, Carry
+from tracker.threads.forms import DETAIL_FIELDS
 
 # One open copy of the page (a browser tab) names its autosaves with this.
 EDITOR_ID = re.compile(r"^[0-9a-f]{16,32}$")
@@ -153,6 +154,13 @@ def session_input(form: SessionForm, session: TherapySession) -> SessionInput:
         new_strategies=[e.form.data for e in form.new_strategies.entries
                         if not e.form.is_blank()],
     )
+
+
+def undecided_with_details(form: SessionForm) -> int:
+    """How many carried items have something typed about them but no decision yet."""
+    return sum(1 for name, fields in DETAIL_FIELDS.items() for entry in form[name].entries
+               if not entry.form.decision.data
+               and any(entry.form[field].data not in (None, "") for field in fields))
 
 
 def posted_data(request_form) -> dict:

@@ -156,12 +156,13 @@ def save_session(db: Session, user: User, session: TherapySession, carry: Carry,
     _save_private_note(db, session, user, data.private_notes)
     if session.kind_spec.has_dosing and data.dosing is not None:
         save_dosing(db, session, data.dosing, session.patient.weight_kg)
-    for item in carry.strategies:
-        threads.review_strategy(db, session, item, data.strategies[item.record.id])
-    for item in carry.beliefs:
-        threads.rate_belief(db, session, item, data.beliefs[item.record.id])
-    for item in carry.themes:
-        threads.review_theme(db, session, item, data.themes[item.record.id])
+    # A draft may leave carried items undecided: they get no decision row (yet).
+    for items, decided, apply in ((carry.strategies, data.strategies, threads.review_strategy),
+                                  (carry.beliefs, data.beliefs, threads.rate_belief),
+                                  (carry.themes, data.themes, threads.review_theme)):
+        for item in items:
+            if decided[item.record.id].get("decision"):
+                apply(db, session, item, decided[item.record.id])
     for values in data.new_themes:
         threads.add_theme(db, session, values)
     for values in data.new_beliefs:

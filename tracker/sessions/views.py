@@ -160,6 +160,16 @@ def _save(db, session, carry, form):
     except ThreadRuleError as error:
         db.rollback()
         return str(error)
+    pending = editing.undecided_with_details(form)
+    if pending:
+        # Typed about items still without a decision: not part of the record yet, and not
+        # lost either. Kept as this page's unsaved typing, on the version just saved.
+        unsaved.autosave(db, current_user, session, form.editor_id.data, session.version,
+                         editing.posted_data(request.form))
+        db.commit()
+        flash(f"Session saved. What you typed for {pending} item(s) without a decision is "
+              "kept as unsaved typing until you choose a decision.", "success")
+        return None
     flash("Session saved.", "success")
     return None
 

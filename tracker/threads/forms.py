@@ -1,7 +1,7 @@
 """Sub-forms of the session page: one per carried item, and blanks for new items."""
 
 from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import Length, NumberRange, Optional
 
 from tracker.forms import SubForm, choices
 from tracker.threads.models import (
@@ -12,7 +12,7 @@ from tracker.threads.models import (
     THEME_DECISIONS,
 )
 
-DECIDE = "Choose a decision, or “Not discussed”."
+# A draft may leave an item undecided; signing needs every decision (sessions/services.py).
 
 
 def _require(field, message: str) -> bool:
@@ -38,7 +38,7 @@ def _target_field(label="Target (times a week)"):
 class StrategyReviewForm(SubForm):
     item_id = HiddenField()
     decision = RadioField("Decision", choices=choices(STRATEGY_DECISIONS),
-                          validators=[InputRequired(message=DECIDE)])
+                          validators=[Optional()])
     times_practised = IntegerField(
         "Times practised since the last session",
         validators=[Optional(), NumberRange(min=0, max=500, message="Enter 0 to 500.")])
@@ -62,7 +62,7 @@ class StrategyReviewForm(SubForm):
 class BeliefReviewForm(SubForm):
     item_id = HiddenField()
     decision = RadioField("Where the shift stands", choices=choices(BELIEF_DECISIONS),
-                          validators=[InputRequired(message=DECIDE)])
+                          validators=[Optional()])
     old_conviction = _conviction("Conviction in the old belief (0–100)")
     new_conviction = _conviction("Conviction in the new belief (0–100)")
     note = TextAreaField("Note", validators=[Length(max=2000)], render_kw={"rows": 2})
@@ -71,7 +71,7 @@ class BeliefReviewForm(SubForm):
 class ThemeReviewForm(SubForm):
     item_id = HiddenField()
     decision = RadioField("In this session", choices=choices(THEME_DECISIONS),
-                          validators=[InputRequired(message=DECIDE)])
+                          validators=[Optional()])
     notes = TextAreaField("What came up (imagery, emotion, in the client's words)",
                           validators=[Length(max=5000)], render_kw={"rows": 2})
 
@@ -122,3 +122,12 @@ class NewStrategyForm(SubForm):
         if self.description.data:
             valid &= _require(self.target_per_week, "How many times a week?")
         return valid
+
+
+# The sub-fields that hold what was typed about a carried item, besides its decision.
+DETAIL_FIELDS = {
+    "strategies": ("times_practised", "helpfulness", "barriers", "new_description",
+                   "new_target"),
+    "beliefs": ("old_conviction", "new_conviction", "note"),
+    "themes": ("notes",),
+}
