@@ -326,13 +326,17 @@ def test_items_added_in_a_session_are_listed_apart_not_carried_into_it(app, prac
     html, form = edit_page(client, first)
     assert carried_ids(form, "strategies") == carried_ids(form, "themes") == {}
     assert carried_ids(form, "beliefs") == {}
-    new_section = text_of(html[html.index('id="new-heading"'):])
-    assert "Theme: the ocean (Imagery or symbol)" in new_section
-    assert "Belief: “I have to earn love” → “I am worth care as I am”" in new_section
-    assert "Strategy: Walk by the river, 5× a week" in new_section
+    # Listed apart, under "New in this session", editable in place.
+    assert (form["added_themes-0-label"], form["added_themes-0-category"]) == ("the ocean",
+                                                                             "imagery")
+    assert (form["added_beliefs-0-old_belief"], form["added_beliefs-0-new_belief"]) == (
+        "I have to earn love", "I am worth care as I am")
+    assert form["added_strategies-0-description"] == "Walk by the river"
+    assert form["added_strategies-0-target_per_week"] == "5"
     assert 'id="carried-' not in html
-    # The blank slots are blank again: nothing would be added twice.
-    assert form["new_strategies-0-description"] == "" and form["new_themes-0-label"] == ""
+    # No blank block is posted back: nothing would be added twice.
+    assert not any(name.startswith(("new_themes-", "new_beliefs-", "new_strategies-"))
+                   for name in form)
     save(client, first, form)
     with database(app) as db:
         assert count(db, Strategy) == 2 and count(db, Theme) == 2 and count(db, Belief) == 1

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from tests.support.courses import db_course
 from tests.support.database import database
 from tests.support.dosing import db_dosing
-from tests.support.forms import main_of, only_post_form, text_of
+from tests.support.forms import field_errors, form_fields, main_of, only_post_form, text_of
 from tests.support.patients import add_patient
 from tests.support.sessions import (
     db_session,
@@ -24,7 +24,8 @@ from tests.support.sessions import (
     sign,
     signed,
 )
-from tracker.sessions.models import SessionDraft
+from tracker.sessions.models import SessionDraft, TherapySession
+from tracker.threads.models import Belief, BeliefRating, Strategy, Theme, ThemeMention
 
 
 def _kind_offered(client, patient_id: int) -> str:
@@ -181,3 +182,79 @@ def test_the_form_shows_the_flag_while_the_dose_is_documented(app, practice):
     sign(practice.client, sid)
     assert "SpO2 86% at discharge" in text_of(
         practice.client.get(f"/sessions/{sid}").get_data(as_text=True))
+
+
+# 15. New items are added one at a time, and those of this draft can be edited --------------
+
+def _add(client, sid: int, form: dict, kind: str):
+    return client.post(f"/sessions/{sid}/edit", data={**form, "add_item": kind})
+
+
+def test_new_item_blocks_start_collapsed_to_their_add_buttons(app, practice):
+    sid = practice.start("preparation", 2)
+    html, form = edit_page(practice.client, sid)
+    assert not any(name.startswith(("new_themes-", "new_beliefs-", "new_strategies-"))
+                   for name in form)
+    for kind in ("theme", "belief", "strategy"):
+        assert f'name="add_item" value="{kind}"' in html
+        # The block a script copies when the button is pressed.
+        assert f'<template id="new-{kind}-template">' in html
+    assert 'name="new_themes-__index__-label"' in html
+
+
+def test_add_another_works_without_javascript_and_loses_nothing(app, practice):
+    sid = practice.start("preparation", 2)
+    _, form = edit_page(practice.client, sid)
+    form["summary"] = "Typed before adding a theme."
+    response = _add(practice.client, sid, form, "theme")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    form = form_fields(page, form_id="session-form")
+    assert form["summary"] == "Typed before adding a theme."
+    assert "new_themes-0-label" in form and "new_themes-1-label" not in form
+    with database(app) as db:  # Nothing saved yet, but the typing is kept server-side.
+        session = db.get(TherapySession, sid)
+        assert session.summary == ""
+        assert db.scalar(select(SessionDraft)).data["summary"] == ["Typed before adding a theme."]
+    form["new_themes-0-label"] = "The ocean"
+    form = form_fields(_add(practice.client, sid, form, "theme").get_data(as_text=True),
+                       form_id="session-form")
+    assert form["new_themes-0-label"] == "The ocean" and form["new_themes-1-label"] == ""
+    form["new_themes-1-label"] = "A locked room"
+    assert save(practice.client, sid, form).status_code == 302
+    with database(app) as db:
+        assert sorted(t.label for t in db.scalars(select(Theme))) == ["A locked room",
+                                                                     "The ocean"]
+
+
+def test_items_added_in_this_draft_can_be_edited(app, practice):
+    sid = practice.start("preparation", 2)
+    save_page(practice.client, sid, summary="Preparation.", **{
+        "new_themes-0-label": "The ocen", "new_themes-0-notes": "Waves",
+        "new_beliefs-0-old_belief": "I am alone", "new_beliefs-0-new_belief": "I am held",
+        "new_beliefs-0-old_conviction": "80",
+        "new_strategies-0-description": "Walk", "new_strategies-0-target_per_week": "3"})
+    html, form = edit_page(practice.client, sid)
+    assert form["added_themes-0-label"] == "The ocen"
+    assert form["added_beliefs-0-old_conviction"] == "80"
+    form.update({"added_themes-0-label": "The ocean", "added_themes-0-notes": "Warm waves",
+                 "added_beliefs-0-new_belief": "I am held by others",
+                 "added_beliefs-0-old_conviction": "70",
+                 "added_strategies-0-description": "Walk by the river",
+                 "added_strategies-0-target_per_week": "5"})
+    assert save(practice.client, sid, form).status_code == 302
+    with database(app) as db:
+        theme, belief = db.scalar(select(Theme)), db.scalar(select(Belief))
+        assert theme.label == "The ocean"
+        assert db.scalar(select(ThemeMention)).notes == "Warm waves"
+        assert belief.new_belief == "I am held by others"
+        assert db.scalar(select(BeliefRating)).old_conviction == 70
+        strategy = db.scalar(select(Strategy))
+        assert (strategy.description, strategy.target_per_week) == ("Walk by the river", 5)
+    # Emptied, it is refused next to the field (remove is the way to take it back).
+    _, form = edit_page(practice.client, sid)
+    form["added_themes-0-label"] = ""
+    response = save(practice.client, sid, form)
+    assert response.status_code == 200
+    assert field_errors(response.get_data(as_text=True), "added_themes-0-label") == [
+        "A theme needs a name; remove it instead."]

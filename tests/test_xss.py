@@ -99,6 +99,8 @@ KNOWN_TAGS = frozenset({
     "h2", "h3", "ul", "ol", "li", "dl", "dt", "dd", "table", "caption", "thead", "tbody", "tr",
     "th", "td", "form", "fieldset", "legend", "label", "input", "textarea", "select", "option",
     "button", "details", "summary", "figure", "figcaption", "script",
+    # The blank new-item blocks the session page copies (templates/sessions/_new_items.html).
+    "template",
     # The server-rendered charts (tracker/progress/charts.py).
     "svg", "desc", "defs", "pattern", "g", "rect", "line", "path", "circle", "text",
 })

@@ -148,6 +148,9 @@ def test_a_therapists_journey(journey):
     page.get_by_label("Intention").fill("To meet my grief with less fear")
     page.get_by_label("Summary (progress note)").fill(
         "Set intentions; discussed the dosing day. Ocean imagery from a recurring dream.")
+    # New items start collapsed to their "Add" buttons; the script adds a block in place.
+    for kind in ("theme", "belief", "strategy"):
+        page.get_by_role("button", name=f"Add a {kind}").click()
     page.get_by_label("Theme, in the client's words").first.fill("The ocean")
     page.get_by_label("Old belief or pattern").first.fill("I must hold everything together")
     page.get_by_label("Emerging belief or pattern").first.fill("I can let others help")

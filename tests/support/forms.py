@@ -31,9 +31,14 @@ class _FormParser(HTMLParser):
         self._textarea: tuple[str, list[str]] | None = None
         self._select: tuple[str, bool, list[tuple[str, bool]]] | None = None
         self._option: list | None = None  # [value or None, selected, text parts]
+        self._templates = 0  # Inside <template>: inert content, never submitted.
 
     def handle_starttag(self, tag, attrs):
         attrs = {name: (value if value is not None else "") for name, value in attrs}
+        if tag == "template":
+            self._templates += 1
+        if self._templates:
+            return
         if tag == "form":
             self._form = _Form(attrs)
             self.forms.append(self._form)
@@ -60,12 +65,18 @@ class _FormParser(HTMLParser):
             self._option = [attrs.get("value"), "selected" in attrs, []]
 
     def handle_data(self, data):
+        if self._templates:
+            return
         if self._textarea is not None:
             self._textarea[1].append(data)
         elif self._option is not None:
             self._option[2].append(data)
 
     def handle_endtag(self, tag):
+        if tag == "template":
+            self._templates -= 1
+        if self._templates:
+            return
         if tag == "textarea" and self._textarea is not None:
             name, parts = self._textarea
             text = "".join(parts)

@@ -19,7 +19,7 @@ from tracker.sessions.kinds import DOSING_CODES
 from tracker.sessions.models import TherapySession
 from tracker.sessions.services import SessionInput
 from tracker.threads.carry import CarriedItem, Carry
-from tracker.threads.forms import DETAIL_FIELDS
+from tracker.threads.forms import DETAIL_FIELDS, NewBeliefForm, NewStrategyForm, NewThemeForm
 
 # One open copy of the page (a browser tab) names its autosaves with this.
 EDITOR_ID = re.compile(r"^[0-9a-f]{16,32}$")
@@ -55,6 +55,7 @@ def initial_data(session: TherapySession, carry: Carry, private_notes: str) -> d
         "strategies": [_strategy_values(item) for item in carry.strategies],
         "beliefs": [_belief_values(item) for item in carry.beliefs],
         "themes": [_theme_values(item) for item in carry.themes],
+        **added_values(session, carry),
     }
     if session.kind_spec.has_dosing:
         data["dosing"] = dosing_form_data(session.dosing,
@@ -112,23 +113,44 @@ def configure(db: Session, form: SessionForm, session: TherapySession, carry: Ca
         del form.follows_dosing_id
     if not form.editor_id.data:
         form.editor_id.data = new_editor_id()
-    matches = [_align(form.strategies, carry.strategies), _align(form.beliefs, carry.beliefs),
-               _align(form.themes, carry.themes)]
+    matches = [_align(form[name], [{"item_id": item.record.id} for item in items])
+               for name, items in (("strategies", carry.strategies),
+                                   ("beliefs", carry.beliefs), ("themes", carry.themes))]
+    matches += [_align(form[name], items) for name, items in added_values(session,
+                                                                          carry).items()]
     return all(matches)
 
 
-def _align(entries, items: list[CarriedItem]) -> bool:
-    """Order the form's entries like the carried items, adding blank ones where missing."""
+def added_values(session: TherapySession, carry: Carry) -> dict[str, list[dict]]:
+    """The items added in this draft as their editable fields (a theme's notes and a belief's
+    convictions are on this session's mention and rating)."""
+    mentions = {m.theme_id: m for m in session.theme_mentions}
+    ratings = {r.belief_id: r for r in session.belief_ratings}
+    return {
+        "added_themes": [
+            {"item_id": t.id, "label": t.label, "category": t.category,
+             "notes": mentions[t.id].notes if t.id in mentions else ""}
+            for t in carry.added_themes],
+        "added_beliefs": [
+            {"item_id": b.id, "old_belief": b.old_belief, "new_belief": b.new_belief,
+             "old_conviction": getattr(ratings.get(b.id), "old_conviction", None),
+             "new_conviction": getattr(ratings.get(b.id), "new_conviction", None)}
+            for b in carry.added_beliefs],
+        "added_strategies": [
+            {"item_id": s.id, "category": s.category, "description": s.description,
+             "target_per_week": s.target_per_week}
+            for s in carry.added_strategies],
+    }
+
+
+def _align(entries, items: list[dict]) -> bool:
+    """Order the form's entries like `items` (each a dict of an item_id and the values an
+    entry starts from), adding those missing. False when the form's items are not these."""
     by_id = {}
     for entry in entries.entries:
         by_id.setdefault(str(entry.form.item_id.data), entry)
-    aligned = []
-    for item in items:
-        entry = by_id.get(str(item.record.id))
-        if entry is None:
-            entry = entries.append_entry({"item_id": item.record.id})
-        aligned.append(entry)
-    matched = set(by_id) == {str(item.record.id) for item in items}
+    aligned = [by_id.get(str(item["item_id"])) or entries.append_entry(item) for item in items]
+    matched = set(by_id) == {str(item["item_id"]) for item in items}
     entries.entries = aligned
     return matched
 
@@ -149,11 +171,34 @@ def session_input(form: SessionForm, session: TherapySession) -> SessionInput:
         strategies={int(e.form.item_id.data): e.form.data for e in form.strategies.entries},
         beliefs={int(e.form.item_id.data): e.form.data for e in form.beliefs.entries},
         themes={int(e.form.item_id.data): e.form.data for e in form.themes.entries},
+        added={name: {int(e.form.item_id.data): e.form.data for e in form[name].entries}
+               for name in ("added_themes", "added_beliefs", "added_strategies")},
         new_themes=[e.form.data for e in form.new_themes.entries if not e.form.is_blank()],
         new_beliefs=[e.form.data for e in form.new_beliefs.entries if not e.form.is_blank()],
         new_strategies=[e.form.data for e in form.new_strategies.entries
                         if not e.form.is_blank()],
     )
+
+
+# Where "Add a theme" (belief, strategy) puts its blank block, by the button's value.
+NEW_ITEM_LISTS = {"theme": "new_themes", "belief": "new_beliefs", "strategy": "new_strategies"}
+BLANK_INDEX = "__index__"  # Replaced by the next index when a script adds a block.
+
+
+def add_blank(form: SessionForm, kind: str) -> None:
+    """One more blank block of new items of `kind`, up to the list's maximum."""
+    entries = form[NEW_ITEM_LISTS[kind]]
+    if len(entries.entries) < entries.max_entries:
+        entries.append_entry()
+
+
+def blank_items() -> dict[str, object]:
+    """A blank new-item form per kind, named with BLANK_INDEX: the page's <template> for
+    adding a block without a round trip."""
+    return {kind: form_class(prefix=f"{name}-{BLANK_INDEX}-")
+            for (kind, name), form_class in zip(NEW_ITEM_LISTS.items(),
+                                                (NewThemeForm, NewBeliefForm, NewStrategyForm),
+                                                strict=True)}
 
 
 def undecided_with_details(form: SessionForm) -> int:

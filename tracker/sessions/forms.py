@@ -24,6 +24,9 @@ from tracker.dosing.forms import DosingForm
 from tracker.forms import BaseForm, SafeFieldList, choices
 from tracker.sessions.kinds import KINDS
 from tracker.threads.forms import (
+    AddedBeliefForm,
+    AddedStrategyForm,
+    AddedThemeForm,
     BeliefReviewForm,
     NewBeliefForm,
     NewStrategyForm,
@@ -33,9 +36,8 @@ from tracker.threads.forms import (
 )
 
 _DB_INT = NumberRange(min=1, max=MAX_ID, message="This page is out of date; reload it.")
-NEW_THEME_SLOTS = 2
-NEW_BELIEF_SLOTS = 1
-NEW_STRATEGY_SLOTS = 2
+# New items start collapsed to their "Add" button: as many as needed, up to this many.
+MAX_NEW_ITEMS = 10
 
 
 class NewSessionForm(BaseForm):
@@ -79,12 +81,13 @@ class SessionForm(BaseForm):
     strategies = SafeFieldList(FormField(StrategyReviewForm))
     beliefs = SafeFieldList(FormField(BeliefReviewForm))
     themes = SafeFieldList(FormField(ThemeReviewForm))
-    new_themes = SafeFieldList(FormField(NewThemeForm), min_entries=NEW_THEME_SLOTS,
-                           max_entries=10)
-    new_beliefs = SafeFieldList(FormField(NewBeliefForm), min_entries=NEW_BELIEF_SLOTS,
-                            max_entries=10)
-    new_strategies = SafeFieldList(FormField(NewStrategyForm), min_entries=NEW_STRATEGY_SLOTS,
-                               max_entries=10)
+    # Items added in this draft, edited in place (aligned with the carry's added items).
+    added_themes = SafeFieldList(FormField(AddedThemeForm))
+    added_beliefs = SafeFieldList(FormField(AddedBeliefForm))
+    added_strategies = SafeFieldList(FormField(AddedStrategyForm))
+    new_themes = SafeFieldList(FormField(NewThemeForm), max_entries=MAX_NEW_ITEMS)
+    new_beliefs = SafeFieldList(FormField(NewBeliefForm), max_entries=MAX_NEW_ITEMS)
+    new_strategies = SafeFieldList(FormField(NewStrategyForm), max_entries=MAX_NEW_ITEMS)
     save = SubmitField("Save draft")
     save_and_review = SubmitField("Save and review for signing")
 

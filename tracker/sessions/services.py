@@ -8,7 +8,7 @@ version is refused, and what was typed is kept as a conflict copy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
@@ -89,6 +89,8 @@ class SessionInput:
     new_themes: list[dict]
     new_beliefs: list[dict]
     new_strategies: list[dict]
+    # Items added in this draft, edited: added_themes/_beliefs/_strategies -> id -> values.
+    added: dict[str, dict[int, dict]] = field(default_factory=dict)
 
 
 def create_session(db: Session, user: User, patient: Patient, course: Course, *, kind: str,
@@ -163,6 +165,12 @@ def save_session(db: Session, user: User, session: TherapySession, carry: Carry,
         for item in items:
             if decided[item.record.id].get("decision"):
                 apply(db, session, item, decided[item.record.id])
+    for records, name, edit in ((carry.added_themes, "added_themes", threads.edit_added_theme),
+                                (carry.added_beliefs, "added_beliefs", threads.edit_added_belief),
+                                (carry.added_strategies, "added_strategies",
+                                 threads.edit_added_strategy)):
+        for record in records:
+            edit(session, record, data.added[name][record.id])  # (checked by _check_carry)
     for values in data.new_themes:
         threads.add_theme(db, session, values)
     for values in data.new_beliefs:
@@ -182,6 +190,11 @@ def _check_carry(carry: Carry, data: SessionInput) -> None:
     for items, decided in ((carry.strategies, data.strategies), (carry.beliefs, data.beliefs),
                            (carry.themes, data.themes)):
         if {item.record.id for item in items} != set(decided):
+            raise CarryMismatch()
+    for records, name in ((carry.added_themes, "added_themes"),
+                          (carry.added_beliefs, "added_beliefs"),
+                          (carry.added_strategies, "added_strategies")):
+        if {record.id for record in records} != set(data.added.get(name, {})):
             raise CarryMismatch()
 
 

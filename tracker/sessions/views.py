@@ -112,8 +112,13 @@ def edit(session_id: int):
                                data=editing.initial_data(session, carry, note.body if note else ""))
     items_match = editing.configure(db, form, session, carry)
     problem = None
-    if request.method == "POST":
-        if not items_match:
+    adding = request.form.get("add_item") if request.method == "POST" else None
+    if adding in editing.NEW_ITEM_LISTS:
+        # "Add a theme" without JavaScript: one more blank block, nothing saved, nothing lost.
+        _keep_typed(db, session, form)
+        editing.add_blank(form, adding)
+    elif request.method == "POST":
+        if not items_match and form.version.data == session.version:
             problem = ("The open items changed while this page was open (another session was "
                        "saved). Your entries are kept; please review the list again.")
         elif form.validate():
@@ -129,6 +134,7 @@ def edit(session_id: int):
             problem = "Some entries need attention; they are marked below. Nothing was saved yet."
     return render_template(
         "sessions/edit.html", session=session, carry=carry, form=form, restored=restored,
+        blanks=editing.blank_items(),
         to_reconcile=unsaved.to_reconcile(drafts, session, restored), problem=problem,
         **_whereabouts(db, session),
         idle_seconds=current_app.config["SESSION_IDLE_MINUTES"] * 60,

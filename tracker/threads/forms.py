@@ -78,7 +78,9 @@ class ThemeReviewForm(SubForm):
 
 class NewThemeForm(SubForm):
     label = StringField("Theme, in the client's words", validators=[Length(max=200)])
-    category = SelectField("Category", choices=choices(THEME_CATEGORIES))
+    # A block added on the page starts on its first category, as a browser's select does.
+    category = SelectField("Category", choices=choices(THEME_CATEGORIES),
+                           default=next(iter(THEME_CATEGORIES)))
     notes = TextAreaField("What came up", validators=[Length(max=5000)], render_kw={"rows": 2})
 
     def is_blank(self) -> bool:
@@ -109,7 +111,8 @@ class NewBeliefForm(SubForm):
 
 
 class NewStrategyForm(SubForm):
-    category = SelectField("Category", choices=choices(STRATEGY_CATEGORIES))
+    category = SelectField("Category", choices=choices(STRATEGY_CATEGORIES),
+                           default=next(iter(STRATEGY_CATEGORIES)))
     description = StringField("Strategy", validators=[Length(max=300)],
                               description="Small and concrete: “a 10-minute walk after lunch”.")
     target_per_week = _target_field()
@@ -122,6 +125,34 @@ class NewStrategyForm(SubForm):
         if self.description.data:
             valid &= _require(self.target_per_week, "How many times a week?")
         return valid
+
+
+class AddedThemeForm(NewThemeForm):
+    """A theme added in this draft, edited in place."""
+
+    item_id = HiddenField()
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = SubForm.validate(self, extra_validators)  # (not the blank block's rules)
+        return _require(self.label, "A theme needs a name; remove it instead.") and valid
+
+
+class AddedBeliefForm(NewBeliefForm):
+    item_id = HiddenField()
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        valid &= _require(self.old_belief, "Give both the old and the emerging belief.")
+        return _require(self.new_belief, "Give both the old and the emerging belief.") and valid
+
+
+class AddedStrategyForm(NewStrategyForm):
+    item_id = HiddenField()
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        valid &= _require(self.description, "Describe the strategy; remove it instead.")
+        return _require(self.target_per_week, "How many times a week?") and valid
 
 
 # The sub-fields that hold what was typed about a carried item, besides its decision.

@@ -123,6 +123,27 @@ def add_strategy(db: Session, session: TherapySession, data: dict) -> Strategy:
     return strategy
 
 
+def edit_added_theme(session: TherapySession, theme: Theme, data: dict) -> None:
+    """Change a theme added in this draft: its name, category, and what came up here."""
+    theme.label, theme.category = data["label"], data["category"]
+    for mention in session.theme_mentions:
+        if mention.theme_id == theme.id:
+            mention.notes = data.get("notes") or ""
+
+
+def edit_added_belief(session: TherapySession, belief: Belief, data: dict) -> None:
+    belief.old_belief, belief.new_belief = data["old_belief"], data["new_belief"]
+    for rating in session.belief_ratings:
+        if rating.belief_id == belief.id:
+            rating.old_conviction = data.get("old_conviction")
+            rating.new_conviction = data.get("new_conviction")
+
+
+def edit_added_strategy(session: TherapySession, strategy: Strategy, data: dict) -> None:
+    strategy.category, strategy.description = data["category"], data["description"]
+    strategy.target_per_week = data["target_per_week"]
+
+
 def remove_added(db: Session, session: TherapySession, kind: str, item_id: int) -> None:
     """Take back an item added in this (draft) session. Only items that nothing else refers
     to can go; anything already reviewed in another session stays."""

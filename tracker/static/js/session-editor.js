@@ -91,6 +91,25 @@
     lastPing = Date.now();
   }
 
+  // "Add a theme" (belief, strategy): copy the block's <template> instead of a round trip.
+  function addItem(event) {
+    var button = event.currentTarget;
+    var kind = button.getAttribute("data-add-item");
+    var list = document.getElementById("new-" + kind + "-list");
+    var template = document.getElementById("new-" + kind + "-template");
+    if (!list || !template) { return; }
+    event.preventDefault();
+    var index = list.querySelectorAll("fieldset").length;
+    list.insertAdjacentHTML("beforeend", template.innerHTML
+      .replace(/__index__/g, String(index)).replace(/__number__/g, String(index + 1)));
+    var first = list.lastElementChild.querySelector("input, select, textarea");
+    if (first) { first.focus(); }
+    if (index + 1 >= parseInt(button.getAttribute("data-max"), 10)) { button.hidden = true; }
+    dirty = true;
+  }
+  var adders = document.querySelectorAll("button[data-add-item]");
+  for (var a = 0; a < adders.length; a += 1) { adders[a].addEventListener("click", addItem); }
+
   form.addEventListener("input", function () { dirty = true; active = true; });
   form.addEventListener("change", function () { dirty = true; active = true; });
   form.addEventListener("keydown", function () { active = true; });
