@@ -494,3 +494,21 @@ def test_a_long_series_is_a_line_with_its_last_point_marked():
     (group,) = data_series(render(series=[Series("Score", few, "score")],
                                   end=day(MAX_MARKED_POINTS)))
     assert len(circles(group)) == MAX_MARKED_POINTS
+
+
+def test_threshold_labels_clear_each_other_and_the_last_point():
+    """GAD-7 from a baseline of 9: "Response" (4.5) and "Remission" (4.5) fall on one line,
+    and an improving series ends right on it (issue 12)."""
+    thresholds = [Threshold(4.5, "Remission: below 5", "remission"),
+                  Threshold(4.5, "Response: half of baseline", "response")]
+    series = Series("s", [Point(day(0), 9), Point(day(14), 6), Point(day(28), 4)], "score")
+    root = render(series=[series], thresholds=thresholds)
+    labels = by_class(root, "threshold__label")
+    font = 11
+    first, second = (num(label, "y") for label in labels)
+    assert abs(first - second) >= font  # Stacked, not on top of each other.
+    last = circles(data_series(root)[0])[-1]
+    for label in labels:  # Written from the left, away from where the series ends.
+        assert label.get("text-anchor") == "start"
+        width = len(label.text) * font * 0.6
+        assert num(label, "x") + width < num(last, "cx") - 4

@@ -14,6 +14,7 @@ from tests.support.courses import db_course
 from tests.support.database import database
 from tests.support.dosing import db_dosing
 from tests.support.forms import field_errors, form_fields, main_of, only_post_form, text_of
+from tests.support.measures import db_measure
 from tests.support.patients import add_patient
 from tests.support.sessions import (
     db_session,
@@ -258,3 +259,47 @@ def test_items_added_in_this_draft_can_be_edited(app, practice):
     assert response.status_code == 200
     assert field_errors(response.get_data(as_text=True), "added_themes-0-label") == [
         "A theme needs a name; remove it instead."]
+
+
+# 5. The signed session lists the measures taken at it ------------------------------------
+
+def test_a_session_lists_its_measures_with_band_and_change_on_its_page_and_print(
+        app, therapist, therapist_client):
+    patient_id = add_patient(app, therapist)
+    with database(app) as db:
+        course = db_course(db, patient_id, start=date(2026, 3, 1))
+        first = db_session(db, therapist.id, course, "preparation", datetime(2026, 3, 2, 10),
+                           summary="Preparation.", **signed(therapist.id))
+        later = db_session(db, therapist.id, course, "integration", datetime(2026, 3, 20, 10),
+                           summary="Integration.", **signed(therapist.id))
+        db_measure(db, therapist.id, patient_id, course.id, "phq9", 18, date(2026, 3, 2),
+                   session_id=first.id)
+        db_measure(db, therapist.id, patient_id, course.id, "phq9", 11, date(2026, 3, 20),
+                   session_id=later.id)
+        db_measure(db, therapist.id, patient_id, course.id, "gad7", 9, date(2026, 3, 10))
+        db.commit()
+        first_id, later_id = first.id, later.id
+    page = text_of(therapist_client.get(f"/sessions/{later_id}").get_data(as_text=True))
+    assert "Measures taken at this session" in page
+    assert re.search(r"PHQ-9\s*: 11 \(moderate\), -7 from baseline", page)
+    assert "GAD-7" not in page  # Taken between sessions, not at this one.
+    baseline = text_of(therapist_client.get(f"/sessions/{first_id}").get_data(as_text=True))
+    assert re.search(r"PHQ-9\s*: 18 \(moderately severe\), baseline", baseline)
+    printed = text_of(therapist_client.get(f"/patients/{patient_id}/sessions/print")
+                      .get_data(as_text=True))
+    assert "PHQ-9: 11 (moderate), -7 from baseline" in printed
+    assert "PHQ-9: 18 (moderately severe), baseline" in printed
+
+
+def test_the_course_summary_print_states_an_open_safety_flag_in_words(app, therapist,
+                                                                     therapist_client):
+    patient_id = add_patient(app, therapist)
+    with database(app) as db:
+        course = db_course(db, patient_id, start=date(2026, 3, 1))
+        db_measure(db, therapist.id, patient_id, course.id, "phq9", 12, date(2026, 3, 5),
+                   item_9=1)
+        db.commit()
+    printed = text_of(therapist_client.get(f"/patients/{patient_id}/progress/print")
+                      .get_data(as_text=True))
+    assert ("Open safety flag: PHQ-9 of 05 Mar 2026, item 9 answered above 0; no safety "
+            "follow-up is recorded yet.") in printed

@@ -117,3 +117,15 @@ def interpret(responses: list[MeasureResponse]) -> list[ScoredResponse]:
 def open_safety_flags(responses: list[MeasureResponse]) -> list[MeasureResponse]:
     """Flagged answers without a follow-up yet: shown until one is recorded."""
     return [r for r in responses if r.needs_follow_up]
+
+
+def taken_at(db: Session, patient: Patient, session_ids) -> dict[int, list[ScoredResponse]]:
+    """Session id -> the questionnaires taken at that session, scored within their course
+    (two queries: the patient's questionnaires are needed for the baselines)."""
+    wanted = set(session_ids)
+    found: dict[int, list[ScoredResponse]] = {}
+    for item in interpret(responses_of(db, patient)):
+        if item.response.session_id in wanted:
+            found.setdefault(item.response.session_id, []).append(item)
+    return found
+

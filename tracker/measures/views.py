@@ -14,6 +14,7 @@ from tracker.measures.forms import FollowUpForm, questionnaire_form
 bp = Blueprint("measures", __name__, url_prefix="/patients/<id:patient_id>/measures")
 # Every page's "Enter" links: `{% for instrument in instruments() %}`, in registry order.
 bp.add_app_template_global(instruments.all_instruments, "instruments")
+bp.add_app_template_global(instruments.get_instrument, "instrument")
 
 
 @bp.route("/new/<instrument:instrument>", methods=["GET", "POST"])

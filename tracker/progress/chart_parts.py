@@ -172,11 +172,26 @@ def draw_markers(
     return tag("g", *groups, class_="chart__markers") if groups else Markup("")
 
 
-def draw_thresholds(frame: Frame, thresholds: list[Threshold], font: int) -> Markup:
-    groups = []
+def _label_rows(frame: Frame, thresholds: list[Threshold], font: int) -> list[float]:
+    """A baseline per threshold label: just above its line (below at the top of the plot),
+    moved clear of the labels already placed, so lines that meet keep readable labels."""
+    placed: list[float] = []
     for threshold in thresholds:
         y = frame.y(threshold.value)
-        label_y = y - 3 if y - 3 - font >= frame.top else y + font + 2
+        candidates = [y - 3, y + font + 2, y - font - 5, y + 2 * font + 4]
+        fits = [c for c in candidates if frame.top + font <= c <= frame.bottom]
+        free = [c for c in fits if all(abs(c - p) >= font + 1 for p in placed)]
+        placed.append((free or fits or candidates)[0])
+    return placed
+
+
+def draw_thresholds(frame: Frame, thresholds: list[Threshold], font: int) -> Markup:
+    """Dashed lines; labels written from the left edge, where a falling score rarely is (the
+    series ends on the right, often right on a threshold)."""
+    groups = []
+    for threshold, label_y in zip(thresholds, _label_rows(frame, thresholds, font),
+                                  strict=True):
+        y = frame.y(threshold.value)
         groups.append(
             tag(
                 "g",
@@ -194,9 +209,9 @@ def draw_thresholds(frame: Frame, thresholds: list[Threshold], font: int) -> Mar
                     "text",
                     threshold.label,
                     class_="threshold__label",
-                    x=frame.right - 4,
+                    x=frame.left + 4,
                     y=label_y,
-                    text_anchor="end",
+                    text_anchor="start",
                 ),
                 class_=f"threshold threshold--{threshold.key}",
             )

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from tracker import dates
 from tracker.access import get_patient_or_404
 from tracker.db import get_db
+from tracker.measures.services import taken_at
 from tracker.progress import data, figures
 from tracker.sessions.models import TherapySession
 from tracker.sessions.services import SESSION_PAGE_OPTIONS
@@ -74,6 +75,7 @@ def print_sessions(patient_id: int):
         .options(*SESSION_PAGE_OPTIONS)
         .order_by(TherapySession.starts_at, TherapySession.id)).all()
     return render_template("progress/sessions_print.html", patient=patient, sessions=sessions,
+                           measured=taken_at(db, patient, [s.id for s in sessions]),
                            start=start if start != date.min else None,
                            end=end if end != date.max else None, printed_on=date.today())
 

@@ -14,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from tracker.access import get_patient_or_404, get_session_or_404
 from tracker.courses.services import course_position, course_sessions, dose_day, list_courses
 from tracker.db import get_db
+from tracker.measures.services import taken_at
 from tracker.sessions import drafts as unsaved
 from tracker.sessions import editing
 from tracker.sessions import services as sessions
@@ -70,6 +71,7 @@ def _render_show(session, addendum_form):
     return render_template(
         "sessions/show.html", session=session, carry=carry, problems=problems,
         note=sessions.private_note(db, session, current_user),
+        measured=taken_at(db, session.patient, [session.id]).get(session.id, []),
         sign_form=SignForm(version=session.version), addendum_form=addendum_form,
         **_whereabouts(db, session),
     )
