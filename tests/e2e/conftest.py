@@ -27,6 +27,8 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update"]
 EMAIL, PASSWORD = "rivera@e2e.kap", "a long e2e passphrase"
+# The served database, for tests that set up a situation directly (not what they measure).
+SERVED: dict[str, str] = {}
 
 
 def pytest_collection_modifyitems(items):
@@ -52,6 +54,7 @@ def server(tmp_path_factory):
             pytest.fail(f"{needed} is missing: run make e2e, which installs it")
     folder = tmp_path_factory.mktemp("e2e")
     url = f"sqlite:///{folder / 'e2e.sqlite3'}"
+    SERVED["url"] = url
     app = create_app({"TESTING": True, "SECRET_KEY": "x" * 40, "DATABASE_URL": url,
                       "ENCRYPTION_KEYS": {SERVER_KEY_ID: TEST_ENCRYPTION_KEY},
                       "ENCRYPTION_KEY_ID": SERVER_KEY_ID})
@@ -78,6 +81,12 @@ def server(tmp_path_factory):
             process.wait(timeout=30)
     ARTIFACTS.mkdir(exist_ok=True)
     shutil.copy(folder / "server.log", ARTIFACTS / "server.log")
+
+
+@pytest.fixture
+def served_database(server) -> str:
+    """The URL of the database the server serves (for setting up a situation directly)."""
+    return SERVED["url"]
 
 
 @pytest.fixture(scope="session")
