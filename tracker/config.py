@@ -84,6 +84,11 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = None  # The token lives as long as the login session.
     PROXY_FIX_X_FOR = 0  # Number of trusted reverse proxies setting X-Forwarded-For.
 
+    # The practice's time zone (IANA name, e.g. "Europe/Berlin"): every "today", date check
+    # and time shown is in it. None: the server's zone. Practice settings may set another,
+    # and each account may choose its own (tracker/dates.py). Times are stored in UTC.
+    PRACTICE_TIMEZONE = None
+
     # Lists.
     PATIENTS_PER_PAGE = 25
 
@@ -155,6 +160,7 @@ def finish_config(app: Flask) -> None:
     _check_encryption_keys(app)
     _check_audit_key(app)
     _check_dosing_limits(app)
+    _check_zone(app)
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = not app.debug
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_LIFETIME_HOURS"])
@@ -205,4 +211,13 @@ def _check_dosing_limits(app: Flask) -> None:
         hard_limits(app.config["MAX_MG_PER_KG"])
     except ValueError as error:
         raise ConfigError(str(error)) from None
+
+
+def _check_zone(app: Flask) -> None:
+    from tracker.dates import is_zone
+
+    zone = app.config.get("PRACTICE_TIMEZONE")
+    if zone is not None and not is_zone(zone):
+        raise ConfigError(f"PRACTICE_TIMEZONE {zone!r} is not a time zone name (IANA, such as "
+                          "'America/Chicago' or 'Pacific/Auckland').")
 

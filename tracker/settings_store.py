@@ -17,10 +17,12 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from tracker.db import Base, UTCDateTime, utcnow
 
 REQUIRE_TWO_FACTOR = "require_two_factor"
+TIMEZONE = "timezone"  # The practice's IANA zone; "" is PRACTICE_TIMEZONE or the server's.
 
 # name -> default value (its type is the setting's type).
 DEFAULTS: dict[str, Any] = {
     REQUIRE_TWO_FACTOR: False,  # The demo leaves it off, so that signing in is one step.
+    TIMEZONE: "",
 }
 
 

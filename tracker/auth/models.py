@@ -30,6 +30,8 @@ class User(UserMixin, Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The account's own time zone (IANA name); None: the practice's (tracker/dates.py).
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
     # Two-factor login (TOTP, RFC 6238; see tracker/auth/two_factor.py). The secret is set at
     # the start of enrolment and counts only once two_factor_enabled_at is set (a confirmed

@@ -1,10 +1,10 @@
 """The course form, and the date check shared with the session forms."""
 
-from datetime import date
 
 from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
+from tracker import dates
 from tracker.dosing.models import MEDICATIONS, ROUTES
 from tracker.forms import BaseForm, choices
 
@@ -18,7 +18,7 @@ def plausible_session_date(form, field):
         return
     if field.data.year < 1990:
         raise ValidationError("Check the year: sessions before 1990 are not plausible.")
-    if (field.data - date.today()).days > 366:
+    if (field.data - dates.today()).days > 366:
         raise ValidationError("Check the year: that is more than a year from now.")
 
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker import dates
 from tracker.auth import services as accounts
 from tracker.auth.models import User
 from tracker.demo.care_team import seed_care_team
@@ -122,7 +123,7 @@ def seed_demo(db: Session, progress=None) -> bool:
                 is_admin=role.startswith("admin"),
             )
     rows = [(email, data) for email, items in _PATIENTS.items() for data in items]
-    today = date.today()
+    today = dates.today()
     created = {}
     with wrap(rows, "Patients and their courses") as bar:
         for email, data in bar:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from wtforms import DateField, RadioField, SelectField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from tracker import dates
 from tracker.forms import BaseForm
 from tracker.measures.questionnaire import Instrument
 
 
 def not_in_future(form, field):
-    if field.data is not None and field.data > date.today():
+    if field.data is not None and field.data > dates.today():
         raise ValidationError("The date cannot be in the future.")
 
 
@@ -24,7 +23,7 @@ def questionnaire_form(instrument: Instrument) -> type[BaseForm]:
         course_id = SelectField("Course", coerce=int, validators=[InputRequired()])
         session_id = SelectField("Taken at session", coerce=int,
                                  description="Or leave “between sessions” and give the date.")
-        taken_on = DateField("Date answered", default=date.today,
+        taken_on = DateField("Date answered", default=dates.today,
                              validators=[InputRequired(), not_in_future])
         submit = SubmitField("Save and score")
         difficulty = None  # Replaced by a field where the instrument has the question.
@@ -51,7 +50,7 @@ def questionnaire_form(instrument: Instrument) -> type[BaseForm]:
 
 
 class FollowUpForm(BaseForm):
-    followed_up_on = DateField("Date of the follow-up", default=date.today,
+    followed_up_on = DateField("Date of the follow-up", default=dates.today,
                                validators=[InputRequired(), not_in_future])
     action = TextAreaField("What was done", validators=[DataRequired(), Length(max=5000)],
                            render_kw={"rows": 4},

@@ -1,4 +1,3 @@
-from datetime import date
 from decimal import Decimal
 
 from wtforms import DateField, DecimalField, StringField, SubmitField, TextAreaField
@@ -10,6 +9,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from tracker import dates
 from tracker.forms import BaseForm, finite_number
 
 MIN_WEIGHT_KG = Decimal("20")
@@ -19,7 +19,7 @@ MAX_WEIGHT_KG = Decimal("350")
 def plausible_birth_date(form, field):
     if field.data is None:
         return
-    if field.data > date.today():
+    if field.data > dates.today():
         raise ValidationError("The date of birth cannot be in the future.")
     if field.data.year < 1900:
         raise ValidationError("Enter a date of birth after 1900.")

@@ -21,7 +21,7 @@ bp = Blueprint("progress", __name__, url_prefix="/patients/<id:patient_id>")
 
 def _gather(patient):
     return data.gather(get_db(), patient, course_id=request.args.get("course", type=int),
-                       now=datetime.now(),
+                       now=dates.wall_clock_now(),
                        window_days=current_app.config["INTEGRATION_WINDOW_DAYS"])
 
 
@@ -46,14 +46,14 @@ def print_progress(patient_id: int):
     patient = get_patient_or_404(get_db(), current_user, patient_id)
     progress = _gather(patient)
     return render_template("progress/print.html", p=progress, charts=_charts(progress),
-                           printed_on=date.today())
+                           printed_on=dates.today())
 
 
 @bp.route("/brief")
 def brief(patient_id: int):
     db = get_db()
     patient = get_patient_or_404(db, current_user, patient_id)
-    summary = data.brief(db, patient, now=datetime.now(),
+    summary = data.brief(db, patient, now=dates.wall_clock_now(),
                          window_days=current_app.config["INTEGRATION_WINDOW_DAYS"])
     return render_template("progress/brief.html", b=summary, p=summary.progress)
 
@@ -77,7 +77,7 @@ def print_sessions(patient_id: int):
     return render_template("progress/sessions_print.html", patient=patient, sessions=sessions,
                            measured=taken_at(db, patient, [s.id for s in sessions]),
                            start=start if start != date.min else None,
-                           end=end if end != date.max else None, printed_on=date.today())
+                           end=end if end != date.max else None, printed_on=dates.today())
 
 
 @bp.route("/print.css")
@@ -85,7 +85,7 @@ def page_css(patient_id: int):
     """The page margins of the print views: the patient's name on every printed page.
     A stylesheet of its own, because the CSP forbids inline styles."""
     patient = get_patient_or_404(get_db(), current_user, patient_id)
-    today = dates.show(date.today(), "iso")
+    today = dates.show(dates.today(), "iso")
     css = (f'@page {{ @top-left {{ content: "{_css_string(patient.display_name)}"; '
            f'font-size: 9pt; color: #333; }} @top-right {{ content: "{today}"; '
            f'font-size: 9pt; color: #333; }} }}\n')

@@ -3,7 +3,7 @@ items, the notes), signing it and adding an addendum."""
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import time
 
 from wtforms import (
     DateField,
@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import HiddenInput
 
+from tracker import dates
 from tracker.converters import MAX_ID
 from tracker.courses.forms import plausible_session_date
 from tracker.dosing.forms import DosingForm
@@ -49,7 +50,7 @@ class NewSessionForm(BaseForm):
                        choices=choices({k.code: k.choice_label for k in KINDS.values()}),
                        validators=[InputRequired()])
     session_date = DateField("Date", validators=[InputRequired(), plausible_session_date],
-                             default=date.today)
+                             default=dates.today)
     start_time = TimeField("Start time", validators=[InputRequired()], default=lambda: time(10))
     duration_minutes = IntegerField("Duration (minutes)", default=50,
                                     validators=[InputRequired(), NumberRange(min=1, max=720)])
