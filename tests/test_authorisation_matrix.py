@@ -61,6 +61,8 @@ MATRIX = {
     ("account.ping", "POST"): SIGNED_IN,
     ("account.recovery_codes", "GET"): SIGNED_IN,
     ("account.recovery_codes", "POST"): SIGNED_IN,
+    ("account.time_zone", "GET"): SIGNED_IN,
+    ("account.time_zone", "POST"): SIGNED_IN,
     ("account.two_factor", "GET"): SIGNED_IN,
     ("account.two_factor", "POST"): SIGNED_IN,
     ("account.two_factor_disable", "GET"): SIGNED_IN,

@@ -498,6 +498,24 @@ def test_break_glass(app, make_user, login_as, therapist):
         after=renders(client, path)))
 
 
+ZONES = choice_value(["", "UTC", "Pacific/Auckland", "America/Los_Angeles", "Europe/Berlin"])
+
+
+def test_time_zones(app, make_user, login_as, therapist_client):
+    """The account's own zone and the practice's: any value is a zone, blank, or refused."""
+    fuzz(form({"timezone": ZONES}), lambda data, outcomes: check_submission(
+        app, poster(therapist_client, "/account/time-zone",
+                    csrf_token(therapist_client, "/account/time-zone")), data, outcomes,
+        allowed={"users"}, after=renders(therapist_client, "/account/time-zone", "/patients/")))
+    admin = login_as(make_user(email="admin@example.org", name="Admin", is_admin=True))
+    # (Requiring two-factor login is left off: it would send this admin to enrolment.)
+    fuzz(form({"timezone": ZONES}),
+         lambda data, outcomes: check_submission(
+             app, poster(admin, "/admin/settings", csrf_token(admin, "/admin/settings")),
+             data, outcomes, allowed={"practice_settings"},
+             after=renders(admin, "/admin/settings", "/admin/users")))
+
+
 def test_every_form_of_the_app_is_fuzzed():
     """A new form class must get a fuzz test here (or in test_fuzz_auth.py) to pass."""
     import importlib
@@ -528,7 +546,8 @@ def test_every_form_of_the_app_is_fuzzed():
         "ConfirmTwoFactorForm": "test_fuzz_auth", "ReauthenticateForm": "test_fuzz_auth",
         "ChangePasswordForm": test_change_password,
         # Forms without input: a button and its CSRF token.
-        "StartTwoFactorForm": None, "PracticeSettingsForm": None,
+        "StartTwoFactorForm": None,
+        "TimeZoneForm": test_time_zones, "PracticeSettingsForm": test_time_zones,
     }
     names = {cls.__name__ for cls in subclasses(BaseForm)}
     assert names - set(fuzzed) == set(), "fuzz these forms too"

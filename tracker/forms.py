@@ -84,3 +84,11 @@ def choices(labels: dict[str, str], blank: str | None = None) -> list[SelectChoi
     """SelectChoice objects (tuples are deprecated since WTForms 3.3)."""
     first = [SelectChoice("", blank)] if blank is not None else []
     return first + [SelectChoice(value, label) for value, label in labels.items()]
+
+
+def zone_choices(blank: str) -> list[SelectChoice]:
+    """Every IANA time zone, after a first choice that leaves the zone to the level above."""
+    from tracker.dates import zone_names
+
+    return [SelectChoice("", blank)] + [SelectChoice(name, name.replace("_", " "))
+                                        for name in zone_names()]

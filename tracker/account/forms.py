@@ -1,4 +1,4 @@
-from wtforms import PasswordField, StringField, SubmitField
+from wtforms import PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from tracker.auth.forms import NewPasswordMixin
@@ -47,3 +47,12 @@ class ReauthenticateForm(BaseForm):
     code = _code_field("Code",
                        "The six digits your authenticator app shows now, or a recovery code.")
     submit = SubmitField("Confirm")
+
+
+class TimeZoneForm(BaseForm):
+    # Choices are set by the view (the first names the practice's zone).
+    timezone = SelectField("Your time zone", validate_choice=True,
+                           description="The dates and times you see, and what “today” is for "
+                                       "you. Leave it on the practice's unless you work from "
+                                       "another zone.")
+    submit = SubmitField("Save time zone")

@@ -11,15 +11,17 @@ from flask import (
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from tracker import settings_store
+from tracker import dates, settings_store
 from tracker.account.forms import (
     ChangePasswordForm,
     ConfirmTwoFactorForm,
     ReauthenticateForm,
     StartTwoFactorForm,
+    TimeZoneForm,
 )
 from tracker.auth import login_sessions, services, two_factor
 from tracker.db import get_db
+from tracker.forms import zone_choices
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -147,6 +149,22 @@ def recovery_codes():
         return _show_recovery_codes(codes, first=False)
 
     return _reauthenticate_page("New recovery codes", replace)
+
+
+@bp.route("/time-zone", methods=["GET", "POST"])
+def time_zone():
+    """The account's own time zone, or the practice's."""
+    db = get_db()
+    form = TimeZoneForm()
+    form.timezone.choices = zone_choices(f"The practice's ({dates.practice_zone_name()})")
+    if form.validate_on_submit():
+        current_user._get_current_object().timezone = form.timezone.data or None
+        db.commit()
+        flash("Your time zone was saved.", "success")
+        return redirect(url_for("account.time_zone"))
+    if not form.is_submitted():
+        form.timezone.data = current_user.timezone or ""
+    return render_template("account/time_zone.html", form=form, now=dates.now())
 
 
 @bp.route("/ping", methods=["POST"])

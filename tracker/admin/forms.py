@@ -1,4 +1,4 @@
-from wtforms import BooleanField, EmailField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length
 
 from tracker.forms import BaseForm
@@ -15,4 +15,8 @@ class NewUserForm(BaseForm):
 
 class PracticeSettingsForm(BaseForm):
     require_two_factor = BooleanField("Require two-factor login for everyone")
+    # Choices are set by the view (the first names the zone used when none is chosen).
+    timezone = SelectField("Practice time zone", validate_choice=True,
+                           description="Every date and time is shown in it, and “today” is "
+                                       "its today. Each account may choose its own.")
     submit = SubmitField("Save settings")

@@ -2,16 +2,26 @@
 
 import secrets
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 
-from tracker import settings_store
+from tracker import dates, settings_store
 from tracker.access import require_admin
 from tracker.admin.forms import NewUserForm, PracticeSettingsForm
 from tracker.auth import services, two_factor
 from tracker.auth.models import User
 from tracker.db import get_db
+from tracker.forms import zone_choices
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(require_admin)
@@ -129,9 +139,12 @@ def settings():
     """Practice settings kept in the database (the same for every app server)."""
     db = get_db()
     form = PracticeSettingsForm()
+    default_zone = current_app.config.get("PRACTICE_TIMEZONE") or dates.server_zone_name()
+    form.timezone.choices = zone_choices(f"The server's setting ({default_zone})")
     if form.validate_on_submit():
         settings_store.set_setting(db, settings_store.REQUIRE_TWO_FACTOR,
                                    bool(form.require_two_factor.data))
+        settings_store.set_setting(db, settings_store.TIMEZONE, form.timezone.data or "")
         db.commit()
         flash("The practice settings were saved.", "success")
         if form.require_two_factor.data and not current_user.has_two_factor:
@@ -139,4 +152,5 @@ def settings():
         return redirect(url_for("admin.settings"))
     if not form.is_submitted():
         form.require_two_factor.data = settings_store.two_factor_required(db)
+        form.timezone.data = settings_store.get_setting(db, settings_store.TIMEZONE)
     return render_template("admin/settings.html", form=form)
