@@ -51,7 +51,7 @@ class ReauthenticateForm(BaseForm):
 
 class TimeZoneForm(BaseForm):
     # Choices are set by the view (the first names the practice's zone).
-    timezone = SelectField("Your time zone", validate_choice=True,
+    timezone = SelectField("Your time zone", validate_choice=True, default="",
                            description="The dates and times you see, and what “today” is for "
                                        "you. Leave it on the practice's unless you work from "
                                        "another zone.")

@@ -16,7 +16,7 @@ class NewUserForm(BaseForm):
 class PracticeSettingsForm(BaseForm):
     require_two_factor = BooleanField("Require two-factor login for everyone")
     # Choices are set by the view (the first names the zone used when none is chosen).
-    timezone = SelectField("Practice time zone", validate_choice=True,
+    timezone = SelectField("Practice time zone", validate_choice=True, default="",
                            description="Every date and time is shown in it, and “today” is "
                                        "its today. Each account may choose its own.")
     submit = SubmitField("Save settings")

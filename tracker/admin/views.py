@@ -10,6 +10,7 @@ from flask import (
     make_response,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask_login import current_user
@@ -144,7 +145,8 @@ def settings():
     if form.validate_on_submit():
         settings_store.set_setting(db, settings_store.REQUIRE_TWO_FACTOR,
                                    bool(form.require_two_factor.data))
-        settings_store.set_setting(db, settings_store.TIMEZONE, form.timezone.data or "")
+        if "timezone" in request.form:  # (A post without it leaves the zone as it was.)
+            settings_store.set_setting(db, settings_store.TIMEZONE, form.timezone.data or "")
         db.commit()
         flash("The practice settings were saved.", "success")
         if form.require_two_factor.data and not current_user.has_two_factor:
