@@ -462,3 +462,18 @@ def test_the_totp_secret_is_encrypted_at_rest(app, therapist, enrol):
                                {"id": therapist.id}).scalar()
     assert raw.startswith("v1:") and secret not in raw
     assert load_user(app, therapist.id).totp_secret == secret
+
+
+def test_signing_out_right_after_turning_two_factor_on_works(app, therapist, login_as):
+    """Seen with two new accounts: the sign-out button of the recovery-codes page answered
+    400 and left the account signed in (its token belonged to the login that had ended)."""
+    client = login_as(therapist)
+    post_form(client, "/account/two-factor/setup", form_path="/account/two-factor")
+    secret = load_user(app, therapist.id).totp_secret
+    away_from_step_edge()
+    page = post_form(client, "/account/two-factor", {"code": code(secret)}).get_data(
+        as_text=True)
+    token = re.search(r'action="/logout".*?name="csrf_token" value="([^"]+)"', page, re.S)
+    response = client.post("/logout", data={"csrf_token": token.group(1)})
+    assert response.status_code == 302
+    assert not signed_in(client)

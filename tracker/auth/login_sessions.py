@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app, request, session
+from flask import current_app, g, request, session
 from flask_login import login_user
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -53,6 +53,10 @@ def sign_in(db: Session, user: User) -> None:
     """Start a fresh login session for this browser: nothing from before the login survives,
     and the cookie gets a new token (the caller commits)."""
     session.clear()
+    # The CSRF token this request made before is gone with the old cookie: forget it too, so
+    # that the page rendered now carries one of the new login (a sign-out from the page
+    # shown right after enabling two-factor login answered 400 otherwise).
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
     start(db, user)
     login_user(user)
     session.permanent = True
