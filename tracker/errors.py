@@ -39,8 +39,9 @@ def _rollback() -> None:
         db.rollback()
 
 
-def render_error(code: int):
-    title, message = MESSAGES.get(code, MESSAGES[500])
+def render_error(code: int, message: str | None = None):
+    title, default = MESSAGES.get(code, MESSAGES[500])
+    message = message or default
     if code >= 500:
         # The failure may be the database itself: render without loading the user.
         g._login_user = AnonymousUserMixin()
@@ -55,8 +56,10 @@ def _handle_http(error: HTTPException):
 
 
 def _handle_csrf(_error: CSRFError):
+    from tracker.transport import cookie_problem
+
     _rollback()
-    return render_error(400)
+    return render_error(400, cookie_problem())
 
 
 def _handle_unexpected(error: Exception):

@@ -5,6 +5,7 @@ from tracker.access import is_safe_next
 from tracker.auth import login_sessions, pending, services, two_factor
 from tracker.auth.forms import CodeForm, LoginForm
 from tracker.db import get_db
+from tracker.transport import cookie_problem
 
 bp = Blueprint("auth", __name__)
 
@@ -40,7 +41,8 @@ def login():
             db.commit()
             return redirect(_destination())
     status = 401 if error else 200
-    return render_template("auth/login.html", form=form, error=error), status
+    return render_template("auth/login.html", form=form, error=error,
+                           cookie_problem=cookie_problem()), status
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
