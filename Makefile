@@ -23,7 +23,8 @@ init: $(STAMP)
 
 # The local demo is served over plain http on 127.0.0.1, so the cookie cannot be Secure here.
 run: init
-	@echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl+C stops it)"
+	@echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl+C stops it)."
+	@echo "This is Flask's development server, for trying the app: to serve a practice, see README, \"Production\"."
 	TRACKER_SESSION_COOKIE_SECURE=false $(BIN)/flask --app tracker run --host 127.0.0.1 --port $(PORT)
 
 lint: $(STAMP)

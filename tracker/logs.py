@@ -8,7 +8,11 @@ import re
 
 from flask import Flask
 
-_QUERY = re.compile(r'("[A-Z]+ [^ ?"]*)\?[^ "]*')
+# A request line's method and path, then its query string: up to the protocol version, the
+# closing quote or the end (Werkzeug logs the line unquoted, its query decoded, words and
+# spaces included; gunicorn's access log quotes it).
+_QUERY = re.compile(r'((?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) [^ ?"]*)\?.*?'
+                    r'(?= HTTP/\d|"|\x1b|$)')
 
 
 class RedactQueryStrings(logging.Filter):
