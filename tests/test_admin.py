@@ -46,7 +46,9 @@ def email_errors(page: str) -> str:
 
 
 def admin_post(admin_client, user_id, action):
-    return post_form(admin_client, f"/admin/users/{user_id}/{action}", form_path="/admin/users")
+    """The action's button, then its confirmation page's (issue 13: they are confirmed)."""
+    return post_form(admin_client, f"/admin/users/{user_id}/{action}",
+                     {"confirmed": "yes"}, form_path="/admin/users")
 
 
 def test_admin_lists_accounts(admin, therapist, admin_client):
@@ -156,6 +158,7 @@ def test_an_admin_cannot_disable_itself(app, admin, admin_client):
     response = post_form(
         admin_client,
         f"/admin/users/{admin.id}/disable",
+        {"confirmed": "yes"},
         form_path="/admin/users",
         follow_redirects=True,
     )

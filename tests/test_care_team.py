@@ -178,7 +178,7 @@ def test_revoking_ends_access_at_once_and_keeps_the_history(app, team):
             CareTeamMember.user_id == reader_id))
     assert team.clients["reader"].get(f"/patients/{team.patient_id}").status_code == 200
     response = post_with_token(primary, f"/patients/{team.patient_id}/care-team/{member_id}/"
-                                        "revoke")
+                                        "revoke", {"confirmed": "yes"})
     assert response.status_code == 302
     assert team.clients["reader"].get(f"/patients/{team.patient_id}").status_code == 404
     assert team.clients["reader"].get(f"/sessions/{team.session_id}").status_code == 404
@@ -388,7 +388,8 @@ def test_a_colleagues_unsaved_copy_does_not_block_signing_and_goes_with_their_ac
         member_id = db.scalar(select(CareTeamMember.id).where(
             CareTeamMember.user_id == team.users["writer"].id))
     post_with_token(team.clients["primary"],
-                    f"/patients/{team.patient_id}/care-team/{member_id}/revoke")
+                    f"/patients/{team.patient_id}/care-team/{member_id}/revoke",
+                    {"confirmed": "yes"})
     with database(app) as db:
         assert db.scalar(select(SessionDraft.id)) is None  # Their typing left with them.
     save_page(team.clients["primary"], sid, summary="Prepared the first dose")
@@ -421,7 +422,8 @@ def test_care_team_events_name_the_member_or_grant_and_failed_break_glass_is_rec
             CareTeamMember.user_id == team.users["reader"].id))
     post_with_token(team.clients["admin"], f"/admin/emergency-access/{grant_id}/end")
     post_with_token(team.clients["primary"],
-                    f"/patients/{team.patient_id}/care-team/{member_id}/revoke")
+                    f"/patients/{team.patient_id}/care-team/{member_id}/revoke",
+                    {"confirmed": "yes"})
     with database(app) as db:
         events = [(e.action, e.actor_id, e.patient_id, e.record_type, e.record_id)
                   for e in db.scalars(select(AuditEvent).order_by(AuditEvent.seq))]

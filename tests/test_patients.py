@@ -265,11 +265,11 @@ def test_archive_and_restore_move_the_patient_between_lists(app, therapist, ther
     assert "Maya Okafor" in therapist_client.get("/patients/").get_data(as_text=True)
 
     response = post_form(
-        therapist_client, f"/patients/{patient_id}/archive", form_path=f"/patients/{patient_id}"
-    )
+        therapist_client, f"/patients/{patient_id}/archive", {"confirmed": "yes"},
+        form_path=f"/patients/{patient_id}")
     assert response.headers["Location"] == f"/patients/{patient_id}"
     page = therapist_client.get(f"/patients/{patient_id}").get_data(as_text=True)
-    assert "Patient archived." in page and "Restore to active" in page
+    assert "Maya Okafor was archived." in page and "Restore to active" in page
     assert "Maya Okafor" not in therapist_client.get("/patients/").get_data(as_text=True)
     archived = therapist_client.get("/patients/?status=archived").get_data(as_text=True)
     assert "Maya Okafor" in archived

@@ -428,7 +428,7 @@ def test_the_accounts_list_shows_two_factor_and_an_admin_reset_ends_sessions(
     assert "Reset two-factor login of Ada Admin" not in page
 
     response = post_form(admin_client, f"/admin/users/{therapist.id}/reset-two-factor",
-                         form_path="/admin/users")
+                         {"confirmed": "yes"}, form_path="/admin/users")
     assert response.status_code == 302
     assert not signed_in(therapist_client)
     assert live_sessions(app, therapist.id) == 0
@@ -447,7 +447,7 @@ def test_an_admin_cannot_reset_its_own_two_factor_without_reauthenticating(
     enrol(admin)
     admin_client = login_as(admin)
     response = post_form(admin_client, f"/admin/users/{admin.id}/reset-two-factor",
-                         form_path="/admin/users")
+                         {"confirmed": "yes"}, form_path="/admin/users")
     assert response.status_code == 302
     assert load_user(app, admin.id).has_two_factor
     assert signed_in(admin_client)

@@ -11,7 +11,7 @@ from flask import Flask, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from tracker import access, dates, db, errors, headers, labels, limits, logs, models  # noqa: F401  (all models mapped)
+from tracker import access, confirm, dates, db, errors, headers, labels, limits, logs, models  # noqa: F401  (all models mapped)
 from tracker.config import ConfigError, Defaults, finish_config
 from tracker.converters import IdConverter, InstrumentConverter
 
@@ -65,6 +65,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     headers.init_app(app)
     labels.init_app(app)
     dates.init_app(app)
+    confirm.init_app(app)
     logs.init_app(app)
     from tracker.audit import hooks as audit_hooks
     from tracker.audit import labels as audit_labels

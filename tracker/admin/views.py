@@ -16,7 +16,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
-from tracker import dates, settings_store
+from tracker import confirm, dates, settings_store
 from tracker.access import require_admin
 from tracker.admin.forms import NewUserForm, PracticeSettingsForm
 from tracker.auth import services, two_factor
@@ -82,6 +82,14 @@ def new_user():
 
 @bp.route("/users/<id:user_id>/disable", methods=["POST"])
 def disable(user_id: int):
+    if not confirm.confirmed() and user_id != current_user.id:  # (Its own: refused at once.)
+        user = _user_or_404(get_db(), user_id)
+        return confirm.ask(
+            title=f"Disable the account of {user.name}?",
+            consequence=f"{user.name} ({user.email}) can no longer sign in, and every browser "
+                        "signed in as them is signed out now. Their records stay; enable the "
+                        "account again to give access back.",
+            button="Disable the account", cancel_url=url_for("admin.users"), undoable=True)
     return _set_disabled(user_id, True)
 
 
@@ -111,6 +119,13 @@ def reset_password(user_id: int):
     if user.id == current_user.id:
         flash("Change your own password from your account page.", "error")
         return redirect(url_for("admin.users"))
+    if not confirm.confirmed():
+        return confirm.ask(
+            title=f"Reset the password of {user.name}?",
+            consequence=f"Their current password stops working and every browser signed in as "
+                        f"{user.name} is signed out. You get a temporary password to hand "
+                        "over; they must choose their own at the next sign-in.",
+            button="Reset the password", cancel_url=url_for("admin.users"))
     password = _temporary_password()
     services.set_password(db, user, password, must_change=True)
     db.commit()
@@ -123,6 +138,13 @@ def reset_two_factor(user_id: int):
     ends; it signs in with its password and sets two-factor login up again."""
     db = get_db()
     user = _user_or_404(db, user_id)
+    if not confirm.confirmed() and user.id != current_user.id:
+        return confirm.ask(
+            title=f"Reset the two-factor login of {user.name}?",
+            consequence=f"Their authenticator app and recovery codes stop working, and every "
+                        f"browser signed in as {user.name} is signed out. They sign in with "
+                        "their password and set two-factor login up again.",
+            button="Reset two-factor login", cancel_url=url_for("admin.users"))
     try:
         two_factor.reset(db, current_user, user)
     except services.AccountError as error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from tracker import confirm
 from tracker.access import get_patient_or_404, require_admin
 from tracker.audit.hooks import name_subject
 from tracker.auth import passwords
@@ -51,11 +52,25 @@ def show(patient_id: int):
 def revoke(patient_id: int, member_id: int):
     db = get_db()
     patient = get_patient_or_404(db, current_user, patient_id, need="primary")
+    if not confirm.confirmed():
+        current = next((m for m in services.members(db, patient) if m.id == member_id), None)
+        if current is None:
+            return redirect(url_for("care_team.show", patient_id=patient.id))
+        return confirm.ask(
+            title=f"Revoke the access of {current.user.name}?",
+            consequence=f"{current.user.name} no longer sees {patient.display_name}'s record, "
+                        "and their unsaved drafts of it are discarded. What they documented "
+                        "stays. You can share the record with them again.",
+            button="Revoke access", cancel_url=url_for("care_team.show", patient_id=patient.id),
+            undoable=True)
     member = services.revoke(db, current_user, patient, member_id)
     if member is not None:
         services.discard_drafts(db, member)
         db.commit()
-        flash(f"{member.user.name} no longer has access to this patient.", "success")
+        confirm.offer_undo(f"{member.user.name} no longer has access to this patient.",
+                           url_for("care_team.show", patient_id=patient.id), "Undo",
+                           {"user_id": member.user_id, "role": member.role,
+                            "relationship": member.relationship_})
     return redirect(url_for("care_team.show", patient_id=patient.id))
 
 

@@ -1,6 +1,7 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from tracker import confirm
 from tracker.access import current_access, get_patient_or_404
 from tracker.auth.models import User
 from tracker.care_team import emergency
@@ -103,7 +104,19 @@ def restore(patient_id: int):
 def _set_archived(patient_id: int, archived: bool):
     db = get_db()
     patient = get_patient_or_404(db, current_user, patient_id, need="primary")
+    if archived and not confirm.confirmed():
+        return confirm.ask(
+            title=f"Archive {patient.display_name}?",
+            consequence=f"{patient.display_name} leaves the active patient list; the record "
+                        "stays whole and can still be opened, and nothing is deleted. You can "
+                        "restore them to the active list at any time.",
+            button="Archive", cancel_url=url_for("patients.show", patient_id=patient.id),
+            undoable=True)
     services.set_archived(db, patient, archived)
     db.commit()
-    flash("Patient archived." if archived else "Patient restored to the active list.", "success")
+    if archived:
+        confirm.offer_undo(f"{patient.display_name} was archived.",
+                           url_for("patients.restore", patient_id=patient.id), "Undo")
+    else:
+        flash("Patient restored to the active list.", "success")
     return redirect(url_for("patients.show", patient_id=patient.id))
