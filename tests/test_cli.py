@@ -155,3 +155,14 @@ def test_every_command_is_registered_in_one_place_and_listed_there(app):
     assert set(app.cli.commands) == registered
     for name in registered | {"init", "generate-key"}:
         assert f"\n    {name}" in cli.__doc__, name
+
+
+def test_create_user_takes_no_password_on_the_command_line(runner, app, monkeypatch):
+    refused = runner.invoke(args=["create-user", "--email", "x@example.org", "--name", "X",
+                                  "--password", "a long enough password"])
+    assert refused.exit_code != 0 and "No such option" in refused.output
+    assert count(app, User) == 0
+    monkeypatch.setenv("TRACKER_NEW_PASSWORD", "a long enough password")
+    scripted = runner.invoke(args=["create-user", "--email", "x@example.org", "--name", "X"])
+    assert scripted.exit_code == 0, scripted.output
+    assert count(app, User) == 1

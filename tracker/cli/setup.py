@@ -170,15 +170,22 @@ def db_current() -> None:
     click.echo(f"head:    {migrate.head_revision()}")
 
 
+NEW_PASSWORD_VARIABLE = "TRACKER_NEW_PASSWORD"  # noqa: S105 (a variable's name)
+
+
 @click.command("create-user")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.option("--admin", is_flag=True, help="The account can manage other accounts.")
-@click.password_option(prompt="Password", confirmation_prompt=True)
 @with_appcontext
-def create_user_command(email: str, name: str, admin: bool, password: str) -> None:
-    """Create an account (the password is prompted and not echoed)."""
+def create_user_command(email: str, name: str, admin: bool) -> None:
+    """Create an account. The password is prompted and not echoed, or read from the
+    TRACKER_NEW_PASSWORD environment variable (for scripts); never from the command line,
+    where other users of the machine and the shell history would see it."""
     from tracker.auth import services
+
+    password = os.environ.get(NEW_PASSWORD_VARIABLE) or click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True)
 
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password) < minimum:
