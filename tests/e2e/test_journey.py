@@ -6,13 +6,12 @@ Checker; screenshots of the main pages at laptop and tablet width go to tests/e2
 from __future__ import annotations
 
 import re
-import time
 from datetime import date, timedelta
 
-import pyotp
 import pytest
 
 from tests.e2e.conftest import EMAIL, PASSWORD, Checks
+from tests.support.codes import fresh_code
 
 LAPTOP = {"width": 1366, "height": 900}
 TABLET = {"width": 820, "height": 1180}
@@ -41,18 +40,6 @@ def check(page, checks: Checks, name: str, *, shots: bool = False) -> None:
         page.set_viewport_size(TABLET)
         page.screenshot(path=str(checks.folder / f"{name}-tablet.png"), full_page=True)
         page.set_viewport_size(LAPTOP)
-
-
-_USED_STEPS: set[int] = set()
-
-
-def fresh_code(secret: str) -> str:
-    """The authenticator's code, waiting for the next one when this one was used: the app
-    accepts each code once (two sign-ins within 30 seconds need two codes)."""
-    while (step := int(time.time()) // 30) in _USED_STEPS:
-        time.sleep(30 - time.time() % 30 + 0.1)
-    _USED_STEPS.add(step)
-    return pyotp.TOTP(secret).at(step * 30)
 
 
 def sign_in(page, secret: str, checks: Checks | None = None) -> None:
