@@ -162,3 +162,16 @@ def test_admins_browse_the_trail_and_therapists_see_their_patients_history(
     page = admin.get(f"/admin/audit?patient={patient_id}").get_data(as_text=True)
     assert "view patients.show" in page and SECRET_NAME not in page
     assert admin.get(f"/patients/{patient_id}/access-history").status_code == 404
+
+
+def test_the_audit_trail_filters_by_record_number(app, make_user, login_as, therapist,
+                                                  therapist_client):
+    wanted = add_patient(app, therapist, "Maya Okafor", record_number="KAP-0042")
+    other = add_patient(app, therapist, "Daniel Reyes", record_number="KAP-0043")
+    therapist_client.get(f"/patients/{wanted}")
+    therapist_client.get(f"/patients/{other}")
+    admin = login_as(make_user(email="admin@example.org", name="Admin", is_admin=True))
+    page = admin.get("/admin/audit?record=KAP-0042").get_data(as_text=True)
+    assert "1 event." in page and "Viewed the patient page" in page
+    assert "Maya Okafor" not in page  # Ids and record numbers only, never the name.
+    assert "0 events." in admin.get("/admin/audit?record=NOPE").get_data(as_text=True)

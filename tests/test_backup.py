@@ -174,7 +174,19 @@ def writers_in(tables: dict) -> list[int]:
     return sorted(int(m.group(1)) for row in rows if (m := WRITER.fullmatch(row[name])))
 
 
+def without_commands(tables: dict) -> dict:
+    """The tables without the audit events of the backup and restore commands themselves
+    (each written after its copy, into its own database) and without the chain's head,
+    which follows them: verify-audit checks the copy's chain whole."""
+    columns, rows = tables["audit_events"]
+    action = columns.index("action")
+    kept = [row for row in rows if not str(row[action]).startswith("command ")]
+    return {**{k: v for k, v in tables.items() if k != "audit_head"},
+            "audit_events": (columns, kept)}
+
+
 def assert_identical(restored: dict, expected: dict) -> None:
+    restored, expected = without_commands(restored), without_commands(expected)
     assert sorted(restored) == sorted(expected)
     for name in expected:
         assert restored[name][0] == expected[name][0], f"columns of {name}"

@@ -158,6 +158,20 @@ def _write_apart(action: str, *, actor_id: int | None, subject: dict) -> None:
         db.commit()
 
 
+def record_command(db: Session, name: str, **subject) -> None:
+    """A command run from the command line (`flask --app tracker NAME`): the event "command
+    NAME", naming the operating-system account that ran it, committed with what the
+    command's own session holds."""
+    import getpass
+
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "unknown"
+    chain.append(db, key(), action=f"command {name}", remote_addr=f"cli:{who}", **subject)
+    db.commit()
+
+
 @click.command("verify-audit")
 @with_appcontext
 def verify_audit_command() -> None:

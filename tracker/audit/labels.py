@@ -67,6 +67,8 @@ def describe(action: str) -> str:
     verb, _, rest = action.partition(" ")
     if verb in ("view", "change") and rest in PAGES:
         return f"{'Viewed' if verb == 'view' else 'Changed'} {PAGES[rest]}"
+    if verb == "command":
+        return f"Ran `{rest}` on the server's command line"
     if verb in ACTIONS:
         where = f" ({PAGES[rest]})" if rest in PAGES else ""
         return ACTIONS[verb] + where

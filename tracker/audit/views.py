@@ -3,16 +3,18 @@ each of their patients."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from tracker import dates
 from tracker.access import get_patient_or_404, require_admin
 from tracker.audit.models import AuditEvent
 from tracker.auth.models import User
 from tracker.db import get_db
+from tracker.patients.models import Patient
 
 bp = Blueprint("audit", __name__)
 PER_PAGE = 50
@@ -52,20 +54,25 @@ def browse():
     require_admin()
     conditions = []
     filters = {"actor": _int_arg("actor"), "patient": _int_arg("patient"),
+               "record": request.args.get("record", "").strip()[:64],
                "action": request.args.get("action", "").strip()[:64],
                "from": _date_arg("from"), "to": _date_arg("to")}
     if filters["actor"] is not None:
         conditions.append(AuditEvent.actor_id == filters["actor"])
     if filters["patient"] is not None:
         conditions.append(AuditEvent.patient_id == filters["patient"])
+    if filters["record"]:  # A privacy officer knows the record number, not an internal id.
+        conditions.append(AuditEvent.patient_id.in_(
+            select(Patient.id).where(Patient.record_number == filters["record"])))
     if filters["action"]:
         conditions.append(AuditEvent.action.contains(filters["action"], autoescape=True))
+    # Days of the practice's calendar (tracker/dates.py), not of UTC.
     if filters["from"]:
         conditions.append(AuditEvent.occurred_at
-                          >= datetime.combine(filters["from"], time.min, tzinfo=UTC))
+                          >= datetime.combine(filters["from"], time.min, tzinfo=dates.zone()))
     if filters["to"]:
         conditions.append(AuditEvent.occurred_at
-                          <= datetime.combine(filters["to"], time.max, tzinfo=UTC))
+                          <= datetime.combine(filters["to"], time.max, tzinfo=dates.zone()))
     rows, total, page = _listing(*conditions)
     users = get_db().scalars(select(User).order_by(User.name)).all()
     return render_template("audit/browse.html", rows=rows, total=total, page=page,

@@ -1,9 +1,11 @@
 """Commands under `flask --app tracker`, all registered here:
 
     init              write instance/config.py if missing, migrate, seed the demo (--demo)
-    db                db upgrade migrates the database; db current shows its revision
+    db                db upgrade migrates the database, db downgrade goes back to an
+                      earlier revision, db current shows where it is
     create-user       create an account (the password is prompted)
     seed-demo         add the fictional demo practice
+    patients          patients list: ids and record numbers, for export-patient
     export-patient    one patient's progress record as JSON (docs/export.md)
     backup            a consistent copy of the database, taken while the app serves
     restore           bring a backup back (the app stopped)
@@ -23,13 +25,15 @@ from flask import Flask
 
 from tracker.audit.hooks import verify_audit_command
 from tracker.cli.keys import generate_key_command, rotate_keys_command
+from tracker.cli.patients import patients_group
 from tracker.cli.records import backup_command, export_patient_command, restore_command
 from tracker.cli.setup import create_user_command, db_group, init_command, seed_demo_command
 from tracker.search.index import reindex_command
 
 __all__ = ["generate_key_command", "init_app", "init_command"]
 
-COMMANDS = (db_group, create_user_command, seed_demo_command, export_patient_command,
+COMMANDS = (db_group, create_user_command, seed_demo_command, patients_group,
+            export_patient_command,
             backup_command, restore_command, generate_key_command, rotate_keys_command,
             verify_audit_command, reindex_command)
 

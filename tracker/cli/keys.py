@@ -12,6 +12,7 @@ from sqlalchemy import Text, bindparam, func, select, table, update
 from sqlalchemy import column as sql_column
 
 from tracker import crypto
+from tracker.audit.hooks import record_command
 from tracker.db import get_db
 
 
@@ -61,6 +62,7 @@ def rotate_keys_command(batch_size: int) -> None:
         db.rollback()
         raise click.ClickException(f"{error} Nothing was changed.") from None
     db.commit()
+    record_command(db, "rotate-keys")
     click.echo(f"Re-encrypted {rotated} of {total} values with key {ring.current_id!r} "
                f"({total - rotated} were already on it).")
     others = sorted(set(ring.ciphers) - {ring.current_id})

@@ -6,30 +6,41 @@ import click
 from flask.cli import with_appcontext
 
 from tracker import migrate
+from tracker.audit.hooks import record_command
 from tracker.cli.setup import private_opener
 from tracker.db import get_db, get_engine
 
 
 @click.command("export-patient")
-@click.argument("patient_id", type=int)
+@click.argument("patient_id", type=int, required=False)
+@click.option("--record-number", help="Find the patient by record number instead of id "
+                                      "(`flask --app tracker patients list` shows both).")
 @click.option("--include-psychotherapy-notes", is_flag=True,
               help="Also export the private psychotherapy notes (HIPAA 45 CFR 164.501): only "
                    "with the patient's specific authorization.")
 @click.option("--output", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file (created private) instead of standard output.")
 @with_appcontext
-def export_patient_command(patient_id: int, include_psychotherapy_notes: bool,
-                           output: str | None) -> None:
-    """Export one patient's full progress record as JSON (schema: docs/export.md)."""
+def export_patient_command(patient_id: int | None, record_number: str | None,
+                           include_psychotherapy_notes: bool, output: str | None) -> None:
+    """Export one patient's full progress record as JSON (schema: docs/export.md), by id or
+    by record number. The export is recorded in the audit trail."""
     import json
+
+    from sqlalchemy import select
 
     from tracker.export.record import patient_export
     from tracker.patients.models import Patient
 
+    if (patient_id is None) == (record_number is None):
+        raise click.UsageError("Give the patient's id or --record-number, one of the two.")
     db = get_db()
-    patient = db.get(Patient, patient_id)
+    if record_number is not None:
+        patient = db.scalar(select(Patient).where(Patient.record_number == record_number))
+    else:
+        patient = db.get(Patient, patient_id)
     if patient is None:
-        raise click.ClickException(f"No patient with id {patient_id}.")
+        raise click.ClickException("No such patient.")
     text = json.dumps(patient_export(db, patient,
                                      include_psychotherapy_notes=include_psychotherapy_notes),
                       ensure_ascii=False, indent=2)
@@ -39,6 +50,9 @@ def export_patient_command(patient_id: int, include_psychotherapy_notes: bool,
         click.echo(f"Wrote {output}", err=True)
     else:
         click.echo(text)
+    record_command(db, "export-patient" + (" with psychotherapy notes"
+                                           if include_psychotherapy_notes else ""),
+                   patient_id=patient.id, record_type="patient", record_id=patient.id)
 
 
 @click.command("backup")
@@ -54,6 +68,7 @@ def backup_command(path: str) -> None:
         outcome = backup.backup(url, path)
     except backup.BackupError as error:
         raise click.ClickException(str(error)) from error
+    record_command(get_db(), "backup")
     click.echo(f"Backed up {backup.describe(url)} to {outcome.path}: "
                f"{_size(outcome.size)} in {outcome.seconds:.2f} s.")
 
@@ -75,6 +90,7 @@ def restore_command(path: str, force: bool) -> None:
     except backup.BackupError as error:
         raise click.ClickException(str(error)) from error
     engine.dispose()
+    record_command(get_db(), "restore")  # Into the restored database: its trail goes on.
     click.echo(f"Restored {outcome.path} ({_size(outcome.size)}) into "
                f"{backup.describe(engine.url)} in {outcome.seconds:.2f} s.")
     if migrate.current_revision(engine) != migrate.head_revision():

@@ -162,6 +162,20 @@ def db_upgrade(revision: str) -> None:
     click.echo(f"Database at revision {migrate.current_revision(engine)}.")
 
 
+@db_group.command("downgrade")
+@click.option("--revision", required=True,
+              help="The revision to go back to (`db current` names them; -1 is the one before).")
+@click.confirmation_option(prompt="Going back may drop columns and the data in them. Take a "
+                                  "backup first. Continue?")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Migrate the database back to an earlier revision (before running an older version
+    of the app)."""
+    engine = get_engine()
+    migrate.downgrade(engine, revision)
+    click.echo(f"Database at revision {migrate.current_revision(engine)}.")
+
+
 @db_group.command("current")
 @with_appcontext
 def db_current() -> None:

@@ -142,8 +142,10 @@ def init_sync() -> None:
 @with_appcontext
 def reindex_command() -> None:
     """Rebuild the search documents of every session (after copying rows by other means)."""
-    from tracker.db import get_engine
+    from tracker.audit.hooks import record_command
+    from tracker.db import get_db, get_engine
 
     with get_engine().begin() as connection:
         count = rebuild(connection)
+    record_command(get_db(), "search-reindex")
     click.echo(f"Search index rebuilt: {count} sessions.")
