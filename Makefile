@@ -9,14 +9,28 @@ STAMP := $(VENV)/.installed
 APT_INSTALL = { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	{ apt-get install -y $(1) >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y $(1) >/dev/null; }; }; }
 
-.PHONY: run test test-pg lint init clean bench bench-progress e2e
+.PHONY: run test test-pg lint init clean bench bench-progress e2e lock
 
-$(STAMP): pyproject.toml
+# Installs come from the lock files in requirements/ (every version pinned, every file's hash
+# checked); the app itself is installed on top without resolving anything again.
+INSTALL_LOCKED = $(BIN)/python -m pip install --quiet --require-hashes -r $(1) && \
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+
+$(STAMP): pyproject.toml requirements/dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(call INSTALL_LOCKED,requirements/dev.lock)
 	touch $(STAMP)
+
+# Refresh the lock files after changing the dependencies in pyproject.toml (README, "Lock
+# files"): uv resolves for every platform and Python 3.11+, with hashes.
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
+	--generate-hashes --quiet --custom-compile-command "make lock"
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'uv>=0.9,<1'
+	$(UV_COMPILE) $(LOCK_FLAGS) -o requirements/app.lock
+	$(UV_COMPILE) $(LOCK_FLAGS) --extra dev -o requirements/dev.lock
+	$(UV_COMPILE) $(LOCK_FLAGS) --extra dev --extra e2e -o requirements/e2e.lock
 
 init: $(STAMP)
 	$(BIN)/flask --app tracker init --demo
@@ -60,8 +74,8 @@ bench-progress: $(STAMP)
 E2E_STAMP := $(VENV)/.e2e-installed
 E2E_NODE := tests/e2e/node_modules/.installed
 
-$(E2E_STAMP): $(STAMP) pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[dev,e2e]'
+$(E2E_STAMP): $(STAMP) requirements/e2e.lock
+	$(call INSTALL_LOCKED,requirements/e2e.lock)
 	touch $(E2E_STAMP)
 
 $(E2E_NODE): tests/e2e/package.json tests/e2e/package-lock.json

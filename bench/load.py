@@ -76,7 +76,7 @@ class Server:
             LOGIN_LIMIT_PER_ACCOUNT='"1000 per minute"', GUNICORN_BIND=f"127.0.0.1:{port}",
             GUNICORN_WORKERS=str(workers),
             GUNICORN_MAX_REQUESTS="0")  # No recycling: worker memory is measured.
-        self.process = subprocess.Popen([str(GUNICORN), "-c", str(CONFIG)], env=env,  # noqa: S603
+        self.process = subprocess.Popen([str(GUNICORN), "-c", CONFIG], env=env,  # noqa: S603
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_for(f"{self.url}/healthz", self.process, seconds=60)

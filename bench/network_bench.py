@@ -6,7 +6,7 @@
    a scratch database there too.
 2. Counts the SQL statements of each page at 1/10 of that data and at all of it (in-process):
    they must be equal.
-3. Serves the app with gunicorn (deploy/gunicorn.conf.py) and loads it with hey as a signed-in
+3. Serves the app with gunicorn (tracker/gunicorn_conf.py) and loads it with hey as a signed-in
    therapist: each page at full load (8 concurrent clients) and at half that throughput
    (4 clients, rate-limited), beside a trivial hello route through the same app and server
    (the ceiling on this machine); saving a session is measured with sequential real saves.

@@ -1,6 +1,6 @@
 """Several app servers, one PostgreSQL and one Redis: nothing lives in a process.
 
-Two gunicorn servers (deploy/gunicorn.conf.py, two workers each) on two ports share a
+Two gunicorn servers (tracker/gunicorn_conf.py, two workers each) on two ports share a
 scratch PostgreSQL database and a Redis key prefix. A login made on one is valid on the
 other, a logout on one ends it on both, and the sign-in rate limit counts across both.
 Needs PostgreSQL and Redis on 127.0.0.1 (tests/conftest.py, ../shared SERVICES): skipped with
@@ -82,7 +82,7 @@ def two_servers(shared_services, tmp_path):
         for _ in range(2):
             port = free_port()
             process = subprocess.Popen(
-                [str(GUNICORN), "-c", str(CONFIG)],
+                [str(GUNICORN), "-c", CONFIG],
                 env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             processes.append(process)

@@ -4,11 +4,12 @@ static files and migrations)."""
 import subprocess
 import sys
 import sysconfig
+import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.support.server import clean_environment
+from tests.support.server import clean_environment, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,3 +95,48 @@ def test_installed_app_initialises_and_serves_the_login_page(installed):
     status_line, folder = probe.stdout.strip().split("\n")
     assert status_line == "200 True"
     assert str(ROOT) not in folder
+
+
+def test_installed_app_keeps_its_keys_outside_the_environment(installed, tmp_path):
+    """Without TRACKER_INSTANCE_PATH an installed app uses the platform's data folder of the
+    account (XDG_DATA_HOME here), never <venv>/var/tracker-instance, which an upgrade that
+    rebuilds the venv would delete with the keys."""
+    python, work, env = installed
+    env = {k: v for k, v in env.items() if k != "TRACKER_INSTANCE_PATH"}
+    env["XDG_DATA_HOME"] = str(tmp_path / "data")
+    init = run([python, "-m", "flask", "--app", "tracker", "init"], cwd=work, env=env)
+    config = tmp_path / "data" / "kap-tracker" / "config.py"
+    assert f"Configuration: {config} (created)" in init.stdout
+    assert "ENCRYPTION_KEYS" in config.read_text()
+    assert not (work / "venv" / "var").exists()
+
+
+def test_init_refuses_to_write_keys_into_the_environment(installed):
+    python, work, env = installed
+    inside = work / "venv" / "instance"
+    result = subprocess.run(
+        [python, "-m", "flask", "--app", "tracker", "init"], cwd=work, capture_output=True,
+        text=True, timeout=120, env={**env, "TRACKER_INSTANCE_PATH": str(inside)})
+    assert result.returncode != 0
+    assert "Refusing to write the app's secrets and encryption keys" in result.stderr
+    assert "TRACKER_INSTANCE_PATH" in result.stderr and "Traceback" not in result.stderr
+    assert not inside.exists()
+
+
+def test_installed_app_serves_with_the_documented_command(installed):
+    """README's serve command after a package install: kap-tracker-serve, gunicorn with the
+    configuration shipped in the package."""
+    python, work, env = installed
+    run([python, "-m", "flask", "--app", "tracker", "init"], cwd=work, env=env)
+    port = free_port()
+    serve = work / "venv" / "bin" / "kap-tracker-serve"
+    process = subprocess.Popen(
+        [str(serve), "--bind", f"127.0.0.1:{port}", "--workers", "1"], cwd=work, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_for(f"http://127.0.0.1:{port}/healthz", process).status == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login") as page:  # noqa: S310
+            assert page.status == 200 and "Sign in" in page.read().decode()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

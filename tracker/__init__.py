@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from tracker import access, confirm, dates, db, errors, headers, labels, limits, logs, models  # noqa: F401  (all models mapped)
 from tracker.config import ConfigError, Defaults, finish_config
 from tracker.converters import IdConverter, InstrumentConverter
+from tracker.instance import instance_path
 
 __all__ = ["ConfigError", "create_app"]
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -24,10 +24,6 @@ def template_folder() -> str:
     """Installed wheels carry the templates inside the package; a checkout has them on top."""
     installed = PACKAGE_DIR / "templates"
     return str(installed if installed.is_dir() else PACKAGE_DIR.parent / "templates")
-
-
-def instance_path() -> str | None:
-    return os.environ.get("TRACKER_INSTANCE_PATH") or None
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:

@@ -15,7 +15,7 @@ from pathlib import Path
 from tests.support.keys import TEST_ENCRYPTION_KEY
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
-CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "gunicorn.conf.py"
+CONFIG = "python:tracker.gunicorn_conf"
 SERVER_KEY_ID = "served"
 SECRETS = {
     "TRACKER_SECRET_KEY": "served-test-secret-0123456789abcdef0123",
@@ -33,7 +33,7 @@ def clean_environment() -> dict[str, str]:
 def server_environment(instance: Path | str, database_url: str, **settings: str) -> dict:
     """The environment of a served app: the test secrets, its instance folder and database,
     and `settings` as the environment gives them (NAME=value becomes TRACKER_NAME, except
-    GUNICORN_* settings of deploy/gunicorn.conf.py, which keep their name)."""
+    GUNICORN_* settings of tracker/gunicorn_conf.py, which keep their name)."""
     return {
         **clean_environment(), **SECRETS,
         "TRACKER_INSTANCE_PATH": str(instance), "TRACKER_DATABASE_URL": database_url,

@@ -9,11 +9,12 @@ import secrets
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from tracker import crypto, migrate
+from tracker.config import ConfigError
 from tracker.db import get_db, get_engine
 
 
@@ -106,9 +107,14 @@ def init_command(demo: bool) -> None:
     Safe to run again: existing configuration and data are kept. It is a plugin command
     (entry point flask.commands) because the app cannot start before its secret exists.
     """
-    from tracker import create_app, instance_path
+    from tracker import create_app
+    from tracker.instance import instance_path, refuse_environment
 
-    path = instance_path() or Flask("tracker").instance_path
+    try:
+        path = instance_path()
+        refuse_environment(path)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
     created = write_instance_config(path)
     added = not created and add_missing_encryption_key(Path(path) / "config.py")
     audit_added = not created and add_missing_audit_key(Path(path) / "config.py")

@@ -1,4 +1,5 @@
-"""gunicorn configuration for KAP Tracker (`gunicorn -c deploy/gunicorn.conf.py`).
+"""gunicorn configuration for KAP Tracker, shipped in the package: `kap-tracker-serve` serves
+with it (tracker/serve.py), as does `gunicorn -c python:tracker.gunicorn_conf`.
 
 Every app server runs the same file with the same instance/config.py (or TRACKER_*
 variables): one SECRET_KEY, AUDIT_KEY and ENCRYPTION_KEYS, a PostgreSQL DATABASE_URL and a
