@@ -12,6 +12,7 @@ from pathlib import Path
 import pyotp
 import pytest
 
+from tests.e2e.layout import AXE, check_widths
 from tests.support.keys import TEST_ENCRYPTION_KEY
 from tests.support.server import GUNICORN, SERVER_KEY_ID, free_port, server_environment, wait_for
 from tracker import create_app, migrate
@@ -20,8 +21,6 @@ from tracker.db import get_db, utcnow
 
 HERE = Path(__file__).resolve().parent
 ARTIFACTS = HERE / "artifacts"
-AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
-AXE_SOURCE = AXE.read_text() if AXE.exists() else ""
 VNU = HERE / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
@@ -108,17 +107,7 @@ class Checks:
         self.pages: dict[str, str] = {}
 
     def page(self, page, name: str, html: str | None = None) -> None:
-        # Evaluated through the DevTools protocol: the page's own CSP (no inline scripts)
-        # stays on, as users have it.
-        if not page.evaluate("typeof axe !== 'undefined'"):
-            page.evaluate(AXE_SOURCE)
-        result = page.evaluate("""async () => {
-            const r = await axe.run(document, {resultTypes: ["violations"]});
-            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                                            nodes: v.nodes.map(n => n.target.join(" "))}));
-        }""")
-        serious = [v for v in result if v["impact"] in ("serious", "critical")]
-        assert not serious, f"axe on {name}: {json.dumps(serious, indent=1)}"
+        check_widths(page, name)
         self.pages[name] = html if html is not None else page.content()
 
     def validate_html(self) -> list[dict]:

@@ -11,10 +11,14 @@ from datetime import date, timedelta
 import pytest
 
 from tests.e2e.conftest import EMAIL, PASSWORD, Checks
+from tests.e2e.layout import WIDTHS, obscured_focus
+from tests.e2e.printed import check_printed
 from tests.support.codes import fresh_code
 
-LAPTOP = {"width": 1366, "height": 900}
-TABLET = {"width": 820, "height": 1180}
+LAPTOP, TABLET = WIDTHS["laptop"], WIDTHS["tablet"]
+# The section headings of the print views, none of which may end a printed page.
+PRINT_HEADINGS = ["Outcome measures", "Belief trajectories", "Strategy practice",
+                  "Theme recurrence", "Sessions", "Each cell:", "Vital signs"]
 
 
 @pytest.fixture
@@ -101,6 +105,25 @@ def decide_with_the_keyboard(page, wanted: dict[str, str], limit: int = 600) -> 
                 and done == set(wanted)):
             return
     raise AssertionError(f"Save was not reached by Tab; decided {done}; last {focus}")
+
+
+def in_the_dark(page, checks: Checks) -> None:
+    """With the system in dark mode the app is dark too, and still passes axe (contrast
+    included); with reduced motion asked for, nothing moves."""
+    page.emulate_media(color_scheme="dark", reduced_motion="reduce")
+    try:
+        assert page.evaluate("""() => {
+            const [r, g, b] = getComputedStyle(document.body).backgroundColor
+                .match(/\\d+/g).map(Number);
+            return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+        }""") < 0.25, "the page stays light in dark mode"
+        checks.page(page, "brief-dark")
+        assert page.evaluate("getComputedStyle(document.querySelector('.button'))"
+                             ".transitionDuration") in ("0s", "1e-05s")
+    finally:
+        page.emulate_media(color_scheme="light", reduced_motion="no-preference")
+    assert page.evaluate("getComputedStyle(document.querySelector('.button'))"
+                         ".transitionDuration") not in ("0s", "1e-05s")
 
 
 def test_a_therapists_journey(journey):
@@ -191,6 +214,10 @@ def test_a_therapists_journey(journey):
     for name in ("The ocean", "I must hold everything together", "A 10-minute walk after lunch"):
         page.get_by_text(name).first.wait_for()
     check(page, checks, "session-integration", shots=True)
+    for width in ("laptop", "phone"):
+        page.set_viewport_size(WIDTHS[width])
+        assert obscured_focus(page) == [], f"the save bar hides the focus at {width}"
+    page.set_viewport_size(LAPTOP)
     page.get_by_label("Summary (progress note)").fill("Integration: the ocean felt calmer.")
     decide_with_the_keyboard(page, {"Continue": "A 10-minute walk",
                                     "Strengthening": "hold everything together",
@@ -212,6 +239,20 @@ def test_a_therapists_journey(journey):
     page.goto(patient_url)
     page.get_by_role("link", name="Brief").first.click()
     check(page, checks, "brief", shots=True)
+    in_the_dark(page, checks)
+
+    # The print views and an error page.
+    page.goto(patient_url)
+    page.get_by_role("link", name="printable course summary").click()
+    check(page, checks, "print-course")
+    check_printed(page, PRINT_HEADINGS, most_pages=3)
+    page.goto(patient_url)
+    page.get_by_role("link", name="printable sessions").click()
+    check(page, checks, "print-sessions")
+    check_printed(page, PRINT_HEADINGS, most_pages=4)
+    page.goto("/patients/999999")
+    page.get_by_text("Not found").first.wait_for()
+    check(page, checks, "error-404")
     page.get_by_role("link", name="Search").click()
     page.get_by_label("Words").fill("calmer ocean")
     page.get_by_role("button", name="Search").click()

@@ -114,6 +114,17 @@
   form.addEventListener("change", function () { dirty = true; active = true; });
   form.addEventListener("keydown", function () { active = true; });
   form.addEventListener("submit", function () { dirty = false; });
+  // The sticky save bar never covers the field that has the focus (WCAG 2.4.11): scroll it
+  // up above the bar, as far as its top stays in view.
+  var bar = form.querySelector(".actions--sticky");
+  form.addEventListener("focusin", function (event) {
+    if (!bar || bar.contains(event.target) || getComputedStyle(bar).position !== "sticky") {
+      return;
+    }
+    var field = event.target.getBoundingClientRect();
+    var covered = field.bottom - bar.getBoundingClientRect().top + 8;
+    if (covered > 0) { window.scrollBy(0, Math.min(covered, Math.max(field.top - 8, 0))); }
+  });
   if (stay) { stay.addEventListener("click", function () { ping(); }); }
 
   window.setInterval(autosave, AUTOSAVE_EVERY_MS);
