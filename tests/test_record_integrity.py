@@ -16,11 +16,16 @@ from tests.support.measures import db_measure, questionnaire, saved_measure_id
 from tests.support.patients import add_patient
 from tests.support.sessions import db_session, db_sign, save_page, sign
 from tests.support.threads import db_strategy
+from tests.support.users import TEST_PASSWORD
+from tracker import create_app, migrate
+from tracker.auth import services as accounts
+from tracker.db import get_db
 from tracker.export.session_record import (
     HASH_VERSION,
     content_hash,
     session_record_options,
 )
+from tracker.measures import integrity
 from tracker.measures.models import MeasureResponse
 from tracker.sessions.models import TherapySession
 from tracker.threads.models import Belief, Strategy, Theme
@@ -197,3 +202,55 @@ def test_db_sign_helper_signs_under_the_current_version(app, db, make_user):
     db.commit()
     signed = db_sign(db, session.id, user.id, datetime(2026, 3, 2, 11, 0, tzinfo=UTC))
     assert signed.hash_version == HASH_VERSION
+
+
+def test_every_questionnaire_column_is_hashed_or_left_out_with_a_reason():
+    """A column added to measure_responses must be covered by the hash (a new version) or
+    named as not covered, with why."""
+    columns = set(MeasureResponse.__table__.c.keys())
+    hashed = set(integrity.HASHED[integrity.HASH_VERSION])
+    assert not hashed & set(integrity.NOT_HASHED)
+    assert columns == hashed | set(integrity.NOT_HASHED)
+    assert all(reason.strip() for reason in integrity.NOT_HASHED.values())
+
+
+def test_the_migration_hashes_existing_records_and_keeps_old_signatures(app_config,
+                                                                        scratch_url):
+    """Records written before revision 0013: the questionnaires get their hash, and sessions
+    signed then are marked as signed in the first form, under which they still verify."""
+    scratch = create_app({**app_config, "DATABASE_URL": scratch_url})
+    engine = scratch.extensions["tracker.engine"]
+    migrate.upgrade(engine)
+    with scratch.app_context():
+        db = get_db()
+        user = accounts.create_user(db, email="old@example.org", name="Old Therapist",
+                                    password=TEST_PASSWORD)
+        db.commit()
+    patient_id = add_patient(scratch, user)
+    with scratch.app_context():
+        db = get_db()
+        course = db_course(db, patient_id, "Course", date(2026, 3, 1))
+        session = db_session(db, user.id, course, "preparation", datetime(2026, 3, 2, 10, 0),
+                             summary="Signed before the new form.")
+        db_strategy(db, patient_id, session.id, STRATEGY)
+        measure = db_measure(db, user.id, patient_id, course.id, "phq9", 11, date(2026, 3, 2))
+        db.commit()
+        loaded = db.scalars(select(TherapySession).where(TherapySession.id == session.id)
+                            .options(*session_record_options())).one()
+        old_form = content_hash(loaded, version=1)
+        loaded.status, loaded.signed_at, loaded.signed_by_id = ("signed", datetime.now(UTC),
+                                                                user.id)
+        loaded.content_hash = old_form
+        expected = measure.content_hash
+        db.commit()
+        session_id, measure_id = session.id, measure.id
+    migrate.downgrade(engine, "0011")
+    migrate.upgrade(engine)
+    with scratch.app_context():
+        db = get_db()
+        assert db.get(TherapySession, session_id).hash_version == 1
+        stored = db.get(MeasureResponse, measure_id)
+        assert (stored.content_hash, stored.hash_version) == (expected, 1)
+    result = scratch.test_cli_runner().invoke(args=["verify-records"])
+    assert result.exit_code == 0, result.output
+    engine.dispose()
