@@ -3,7 +3,9 @@ item 1): generated from the models' metadata, so that a new table cannot escape 
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import Column, ForeignKey, Integer, MetaData, Table, Text
 
@@ -71,3 +73,18 @@ def test_every_exported_table_shows_in_a_full_export(app, db, make_user):
     export = patient_export(db, db.get(Patient, patient_id), include_psychotherapy_notes=True)
     for table, path in coverage.EXPORTED.items():
         assert [value for value in _values(export, path) if value is not None], (table, path)
+
+    # Every key of the document is documented.
+    documented = set(re.findall(r"`([a-z_0-9]+)`", DOCS.read_text(encoding="utf-8")))
+    assert _keys(export) - documented == set()
+
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "export.md"
+
+
+def _keys(document) -> set[str]:
+    if isinstance(document, dict):
+        return set(document) | {key for value in document.values() for key in _keys(value)}
+    if isinstance(document, list):
+        return {key for item in document for key in _keys(item)}
+    return set()
