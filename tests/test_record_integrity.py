@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import select, update
 
 from tests.support.courses import db_course
@@ -254,3 +255,19 @@ def test_the_migration_hashes_existing_records_and_keeps_old_signatures(app_conf
     result = scratch.test_cli_runner().invoke(args=["verify-records"])
     assert result.exit_code == 0, result.output
     engine.dispose()
+
+
+def test_a_detached_session_is_not_hashed_without_what_it_created(app, db, make_user):
+    """Outside a database session the created items cannot be read: refuse rather than sign
+    a hash that leaves them out."""
+    user = make_user()
+    patient_id = add_patient(app, user)
+    course = db_course(db, patient_id, "Course", date(2026, 3, 1))
+    session = db_session(db, user.id, course, "preparation", datetime(2026, 3, 2, 10, 0))
+    db_strategy(db, patient_id, session.id, STRATEGY)
+    db.commit()
+    loaded = db.scalars(select(TherapySession).where(TherapySession.id == session.id)
+                        .options(*session_record_options())).one()
+    db.expunge(loaded)
+    with pytest.raises(ValueError, match="created"):
+        content_hash(loaded)

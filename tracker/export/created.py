@@ -39,12 +39,12 @@ def group_created(themes: Iterable[Theme], beliefs: Iterable[Belief],
     return dict(found)
 
 
-def created_in(db: Session | None, session_ids: Iterable[int]) -> dict[int, Created]:
+def created_in(db: Session, session_ids: Iterable[int]) -> dict[int, Created]:
     """Session id -> what it created, read in three queries whatever the number of
     sessions. Pending rows are flushed first (autoflush), so a strategy added in the same
     transaction as the signing is covered."""
     ids = [session_id for session_id in session_ids if session_id is not None]
-    if db is None or not ids:
+    if not ids:
         return {}
     loaded = [db.scalars(select(model).where(model.first_session_id.in_(ids))
                          .order_by(model.id)).all()

@@ -146,7 +146,10 @@ def session_record(session: TherapySession, created: Created | None = None) -> d
     the themes, beliefs and strategies first recorded in it, when the caller has them
     already (the export); otherwise they are read from the session's database session."""
     if created is None:
-        created = created_in(object_session(session), [session.id]).get(session.id, Created())
+        db = object_session(session)
+        if db is None:  # Detached: what it created cannot be read, and must not be guessed.
+            raise ValueError("pass `created` for a session outside a database session")
+        created = created_in(db, [session.id]).get(session.id, Created())
     return {
         "id": session.id,
         "course_id": session.course_id,
