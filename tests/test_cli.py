@@ -12,6 +12,7 @@ from tracker import create_app
 from tracker.cli import init_command
 from tracker.db import get_db
 from tracker.demo import DEMO_LOGINS
+from tracker.export.record import patient_export
 from tracker.models import Patient, User
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,6 +97,19 @@ def test_seed_demo_command(runner, app):
     result = runner.invoke(args=["seed-demo"])
     assert "already present" in result.output
     assert count(app, User) == 3
+    # The demo's signed sessions and questionnaires verify, and its export carries the
+    # questionnaires, follow-ups and access history (a revoked consultation included).
+    verified = runner.invoke(args=["verify-records"])
+    assert verified.exit_code == 0, verified.output
+    assert "Records intact" in verified.output
+    with app.app_context():
+        db = get_db()
+        exports = {p.display_name: patient_export(db, p) for p in db.scalars(select(Patient))}
+    assert any(q["follow_ups"] for e in exports.values() for q in e["questionnaires"])
+    assert exports["Priya Natarajan"]["questionnaires"]
+    assert [m["revoked_at"] is not None
+            for m in exports["Priya Natarajan"]["care_team"]] == [False, True]
+    assert exports["Alex Kim"]["emergency_access"]
 
 
 def test_create_user_prompts_for_a_hidden_password(runner, app, login_as):

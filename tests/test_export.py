@@ -1,5 +1,7 @@
 """The patient export: schema and values, psychotherapy notes only on request, the content hash
-verifiable from the JSON alone, and a constant number of queries."""
+verifiable from the JSON alone, and a constant number of queries. Version 2 (issue 12,
+item 1) adds the questionnaires with their safety follow-ups, the care-team and
+emergency-access history, the accounts named, and what each session created."""
 
 from __future__ import annotations
 
@@ -11,9 +13,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from tests.support.care_team import emergency_access, team_member
 from tests.support.courses import db_course
 from tests.support.dosing import db_dosing
 from tests.support.histories import build_history
+from tests.support.measures import db_measure
 from tests.support.patients import add_patient
 from tests.support.sessions import db_session, db_sign
 from tests.support.threads import (
@@ -25,19 +29,23 @@ from tests.support.threads import (
     theme_mention,
 )
 from tracker.courses.models import Course
+from tracker.db import utcnow
 from tracker.export.record import EXPORT_FORMAT, EXPORT_VERSION, patient_export
 from tracker.export.session_record import (
+    NOT_COVERED_BEFORE,
     content_hash,
     session_record,
     session_record_options,
     signable_content,
 )
+from tracker.measures import integrity
 from tracker.patients.models import Patient
 from tracker.sessions.models import Addendum, PsychotherapyNote, TherapySession
-from tracker.threads.models import ThemeMention
+from tracker.threads.models import Strategy, ThemeMention
 
 NOTE_BODY = "Private process note: transference around the father, do not share."
-UNSIGNED = {"status", "signed_at", "signed_by", "content_hash", "addenda"}
+UNSIGNED = {"status", "signed_at", "signed_by", "content_hash", "hash_version", "addenda"}
+BREAK_GLASS = "Emergency contact called; the safety plan was needed at night."
 
 
 def _load_session(db, session_id) -> TherapySession:
@@ -60,6 +68,8 @@ def record(app, db, make_user):
     that reviews a strategy (modified into a new version), re-rates a belief and resolves a
     theme; the integration session is signed and has an addendum; a private note."""
     user = make_user()
+    colleague = make_user(email="prescriber@example.org", name="Dr Ada Prescriber")
+    admin = make_user(email="admin@example.org", name="Sam Admin", is_admin=True)
     patient_id = add_patient(app, user, weight_kg=Decimal("70.0"))
     course = db_course(db, patient_id, "First IM series", date(2026, 3, 1))
     prep = db_session(db, user.id, course, "preparation", datetime(2026, 3, 2, 10, 0),
@@ -91,6 +101,13 @@ def record(app, db, make_user):
     walk = db_strategy(db, patient_id, prep.id, "Ten-minute walk by the river", status="retired")
     walk_v2 = db_strategy(db, patient_id, integration.id, "Five-minute walk after lunch",
                           replaces_id=walk.id)
+    phq9 = db_measure(db, user.id, patient_id, course.id, "phq9", 14, date(2026, 3, 10),
+                      session_id=integration.id, item_9=1, followed_up=True)
+    gad7 = db_measure(db, user.id, patient_id, course.id, "gad7", 6, date(2026, 3, 2))
+    shared = team_member(patient_id, colleague.id, "write", added_by=user.id,
+                         relationship="prescriber")
+    shared.revoked_by_id, shared.revoked_at = user.id, utcnow()
+    db.add_all([shared, emergency_access(patient_id, admin.id, BREAK_GLASS)])
     db.add_all([
         theme_mention(prep.id, grief.id, notes="Tearful when naming him."),
         theme_mention(dosing.id, ocean.id, notes="Vast, warm water."),
@@ -118,6 +135,7 @@ def record(app, db, make_user):
         "user_id": user.id, "patient_id": patient_id, "course_id": course.id, "prep": prep.id,
         "dosing": dosing.id, "integration": integration.id, "ocean": ocean.id,
         "grief": grief.id, "belief": belief.id, "walk": walk.id, "walk_v2": walk_v2.id,
+        "phq9": phq9.id, "gad7": gad7.id, "colleague": colleague.id, "admin": admin.id,
     }
 
 
@@ -134,7 +152,7 @@ def test_export_structure_and_values(db, record):
     json.dumps(export)  # plain JSON values only
 
     assert export["format"] == EXPORT_FORMAT == "kap-tracker.patient-record"
-    assert export["version"] == EXPORT_VERSION == 1
+    assert export["version"] == EXPORT_VERSION == 2
     assert export["exported_by"] == record["user_id"]
     assert export["exported_at"].endswith("Z")
     assert export["includes_psychotherapy_notes"] is False
@@ -302,8 +320,11 @@ def test_psychotherapy_notes_only_on_request(db, record):
 
 
 def _recompute(exported_session: dict) -> str:
-    """What a recipient does with the JSON alone (docs/export.md)."""
-    signable = {k: v for k, v in exported_session.items() if k not in UNSIGNED}
+    """What a recipient does with the JSON alone (docs/export.md): version 1 signatures did
+    not cover `created_in_session` yet."""
+    left_out = UNSIGNED | ({"created_in_session"} if exported_session["hash_version"] == 1
+                           else set())
+    signable = {k: v for k, v in exported_session.items() if k not in left_out}
     canonical = json.dumps(signable, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -326,6 +347,73 @@ def test_content_hash_verifies_from_exported_json(db, record):
             k: v for k, v in exported_session.items() if k not in UNSIGNED
         }
         assert session_record(loaded) == exported_session
+
+
+def test_each_session_lists_what_it_created_and_its_signature_covers_it(db, record):
+    sessions = _sessions(_export(db, record))
+    prep, dosing, integration = (sessions[record[k]] for k in ("prep", "dosing", "integration"))
+    assert prep["created_in_session"] == {
+        "themes": [{"id": record["grief"], "label": "grief for my father",
+                    "category": "emotion"}],
+        "beliefs": [],
+        "strategies": [{"id": record["walk"], "category": "nature",
+                        "description": "Ten-minute walk by the river", "target_per_week": 5,
+                        "replaces_id": None}],
+    }
+    assert [b["id"] for b in dosing["created_in_session"]["beliefs"]] == [record["belief"]]
+    assert [t["id"] for t in dosing["created_in_session"]["themes"]] == [record["ocean"]]
+    [new_version] = integration["created_in_session"]["strategies"]
+    assert (new_version["id"], new_version["replaces_id"]) == (record["walk_v2"], record["walk"])
+    assert integration["hash_version"] == 2 and prep["hash_version"] is None
+    assert set(NOT_COVERED_BEFORE) == {1, 2}
+
+    # The signed session's hash changes when the strategy it created is edited afterwards.
+    session = _load_session(db, record["integration"])
+    signed_hash = session.content_hash
+    assert content_hash(session) == signed_hash
+    first_form = content_hash(session, version=1)
+    strategy = db.get(Strategy, record["walk_v2"])
+    strategy.description = "A different walk"
+    assert content_hash(session) != signed_hash
+    # Version 1 did not cover it: the old form cannot see that change (hence version 2).
+    assert content_hash(session, version=1) == first_form
+    db.rollback()
+
+
+def test_export_carries_questionnaires_follow_ups_and_access_history(db, record):
+    export = json.loads(json.dumps(_export(db, record, exported_by=record["user_id"])))
+    phq9, gad7 = (next(q for q in export["questionnaires"] if q["id"] == record[k])
+                  for k in ("phq9", "gad7"))
+    assert [q["id"] for q in export["questionnaires"]] == [record["gad7"], record["phq9"]]
+    assert phq9["instrument"] == "phq9" and phq9["course_id"] == record["course_id"]
+    assert phq9["session_id"] == record["integration"] and gad7["session_id"] is None
+    assert phq9["taken_on"] == "2026-03-10"
+    assert phq9["answers"] == [3, 3, 3, 3, 1, 0, 0, 0, 1] and phq9["total"] == 14
+    assert (phq9["band"], phq9["safety_flag"], phq9["difficulty"]) == ("moderate", True, None)
+    assert (gad7["band"], gad7["total"], gad7["safety_flag"]) == ("mild", 6, False)
+    assert phq9["recorded_by"] == record["user_id"] and phq9["created_at"].endswith("Z")
+    [follow_up] = phq9["follow_ups"]
+    assert follow_up["action"] == "Safety assessment in session."
+    assert follow_up["followed_up_on"] == "2026-03-10"
+    assert follow_up["recorded_by"] == record["user_id"]
+    assert gad7["follow_ups"] == []
+    # The stored hash is recomputable from the exported questionnaire alone.
+    assert phq9["hash_version"] == 1 and len(phq9["content_hash"]) == 64
+    assert integrity.values_hash(phq9) == phq9["content_hash"]
+    assert integrity.values_hash({**phq9, "total": 3}) != phq9["content_hash"]
+
+    [member] = export["care_team"]
+    assert (member["user_id"], member["role"], member["relationship"]) == (
+        record["colleague"], "write", "prescriber")
+    assert member["added_by"] == member["revoked_by"] == record["user_id"]
+    assert member["added_at"].endswith("Z") and member["revoked_at"].endswith("Z")
+    [grant] = export["emergency_access"]
+    assert grant["user_id"] == record["admin"] and grant["reason"] == BREAK_GLASS
+    assert grant["ended_at"] is None and grant["expires_at"].endswith("Z")
+
+    names = {u["id"]: u["name"] for u in export["users"]}
+    assert names == {record["user_id"]: "Test Therapist",
+                     record["colleague"]: "Dr Ada Prescriber", record["admin"]: "Sam Admin"}
 
 
 def test_content_hash_covers_the_record_but_not_signing_or_addenda(db, record):
@@ -358,8 +446,15 @@ def test_content_hash_covers_the_record_but_not_signing_or_addenda(db, record):
 
 def _bulk_patient(db, user, patient_id, n_sessions, tag):
     """A patient with n sessions, each touching every relationship the export reads."""
-    build_history(db, user.id, patient_id, n_sessions, kinds=("dosing",),
-                  summary=f"{tag} session {{i}}", dosing=True, addenda=True)
+    history = build_history(db, user.id, patient_id, n_sessions, kinds=("dosing",),
+                            summary=f"{tag} session {{i}}", dosing=True, addenda=True)
+    for i, session_id in enumerate(history["sessions"]):
+        db_measure(db, user.id, patient_id, history["course"], "phq9", 10, date(2025, 1, 6),
+                   session_id=session_id, item_9=1, followed_up=True)
+        db_measure(db, user.id, patient_id, history["course"], "gad7", i % 21, date(2025, 1, 7))
+        db_strategy(db, patient_id, session_id, f"{tag} strategy {i}")
+    db.add_all([team_member(patient_id, user.id, added_by=user.id),
+                emergency_access(patient_id, user.id, "Night call.")])
     db.commit()
 
 
@@ -388,7 +483,12 @@ def test_query_count_does_not_grow_with_sessions(app, db, make_user, count_queri
     for session in _sessions(large_export).values():
         assert session["dosing"]["boosters"] and session["dosing"]["vitals"]
         assert session["themes"] and session["belief_ratings"] and session["strategy_reviews"]
-        assert session["addenda"]
+        assert session["addenda"] and session["created_in_session"]["strategies"]
+    assert len(large_export["questionnaires"]) == 100
+    assert all(q["follow_ups"] for q in large_export["questionnaires"]
+               if q["instrument"] == "phq9")
+    assert large_export["care_team"] and large_export["emergency_access"]
+    assert large_export["users"]
     assert len(large_export.get("psychotherapy_notes", [])) == (50 if notes else 0)
 
 

@@ -16,7 +16,7 @@ from tests.support.forms import form_fields, only_post_form, text_of
 from tests.support.patients import add_patient
 from tracker.courses.models import Course
 from tracker.db import utcnow
-from tracker.export.session_record import content_hash, session_record_options
+from tracker.export.session_record import HASH_VERSION, content_hash, session_record_options
 from tracker.sessions.models import TherapySession
 from tracker.sessions.services import SESSION_PAGE_OPTIONS
 
@@ -41,7 +41,7 @@ def db_session(db, user_id: int, course: Course, kind: str, starts_at: datetime,
 def signed(user_id: int) -> dict:
     """The columns of a signed session (for db_session), with a stand-in content hash."""
     return {"status": "signed", "signed_at": utcnow(), "signed_by_id": user_id,
-            "content_hash": "0" * 64}
+            "content_hash": "0" * 64, "hash_version": 2}
 
 
 def db_sign(db, session_id: int, user_id: int, at: datetime) -> TherapySession:
@@ -51,6 +51,7 @@ def db_sign(db, session_id: int, user_id: int, at: datetime) -> TherapySession:
     session = db.scalars(select(TherapySession).where(TherapySession.id == session_id)
                          .options(*session_record_options())).one()
     session.content_hash = content_hash(session)
+    session.hash_version = HASH_VERSION
     session.status = "signed"
     session.signed_at = at.astimezone(UTC)
     session.signed_by_id = user_id

@@ -12,6 +12,8 @@
     generate-key      print a new encryption key for ENCRYPTION_KEYS
     rotate-keys       re-encrypt the private notes and drafts with the current key
     verify-audit      check the audit trail's chain (tracker/audit/)
+    verify-records    name every signed session and questionnaire whose stored hash no
+                      longer matches it (tracker/export/verify.py)
     search-reindex    rebuild the full-text index (tracker/search/)
 
 `init` and `generate-key` are also plugin commands (entry points flask.commands in
@@ -28,6 +30,7 @@ from tracker.cli.keys import generate_key_command, rotate_keys_command
 from tracker.cli.patients import patients_group
 from tracker.cli.records import backup_command, export_patient_command, restore_command
 from tracker.cli.setup import create_user_command, db_group, init_command, seed_demo_command
+from tracker.cli.verify import verify_records_command
 from tracker.search.index import reindex_command
 
 __all__ = ["generate_key_command", "init_app", "init_command"]
@@ -35,7 +38,7 @@ __all__ = ["generate_key_command", "init_app", "init_command"]
 COMMANDS = (db_group, create_user_command, seed_demo_command, patients_group,
             export_patient_command,
             backup_command, restore_command, generate_key_command, rotate_keys_command,
-            verify_audit_command, reindex_command)
+            verify_audit_command, verify_records_command, reindex_command)
 
 
 def init_app(app: Flask) -> None:

@@ -1,5 +1,6 @@
 """The demo's care teams: a co-therapist who documents with the primary therapist, a
-supervisor who reads, and one past break-glass opening for its therapist to see."""
+supervisor who reads, a past consultation whose access was revoked (the record's access
+history, in the export too), and one past break-glass opening for its therapist to see."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ SHARES = (
     ("Priya Natarajan", "chen@demo.kap", "write", "co-therapist"),
     ("Rosa Delgado", "rivera@demo.kap", "read", "supervisor"),
 )
+# (patient, account, role, relationship, days ago shared, days ago revoked)
+PAST_SHARES = (("Priya Natarajan", "rivera@demo.kap", "read", "supervisor", 40, 26),)
 EMERGENCY = ("Alex Kim", "admin@demo.kap",
              "Alex's emergency contact called on Saturday evening; the on-call clinician needed "
              "the safety plan and Jordan was away without signal.")
@@ -27,6 +30,13 @@ def seed_care_team(db: Session, users: dict[str, User], patients: dict[str, Pati
         patient = patients[name]
         db.add(CareTeamMember(patient_id=patient.id, user_id=users[email].id, role=role,
                               relationship_=relationship, added_by_id=patient.therapist_id))
+    for name, email, role, relationship, shared, revoked in PAST_SHARES:
+        patient = patients[name]
+        db.add(CareTeamMember(patient_id=patient.id, user_id=users[email].id, role=role,
+                              relationship_=relationship, added_by_id=patient.therapist_id,
+                              added_at=utcnow() - timedelta(days=shared),
+                              revoked_by_id=patient.therapist_id,
+                              revoked_at=utcnow() - timedelta(days=revoked)))
     name, email, reason = EMERGENCY
     opened = utcnow() - timedelta(days=2, hours=3)
     db.add(EmergencyAccess(patient_id=patients[name].id, user_id=users[email].id,

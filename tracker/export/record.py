@@ -3,7 +3,8 @@
 Each session is written by tracker/export/session_record.py, the form its signature covers.
 
 Psychotherapy notes (HIPAA 45 CFR 164.501) are not part of the progress record: they appear
-only when `include_psychotherapy_notes=True` is passed explicitly.
+only when `include_psychotherapy_notes=True` is passed explicitly. Which tables the export
+covers, and which it leaves out and why: tracker/export/coverage.py.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from sqlalchemy.orm import Session
 from tracker.auth.models import User
 from tracker.courses.models import Course
 from tracker.db import utcnow
+from tracker.export import history
+from tracker.export.created import Created, group_created
 from tracker.export.session_record import session_record, session_record_options
 from tracker.export.values import decimal, local, utc
 from tracker.patients.models import Patient
@@ -24,7 +27,7 @@ from tracker.sessions.models import PsychotherapyNote, TherapySession
 from tracker.threads.models import Belief, Strategy, Theme
 
 EXPORT_FORMAT = "kap-tracker.patient-record"
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2
 _PATIENT_WEIGHT_SCALE = Patient.__table__.c.weight_kg.type.scale
 
 
@@ -44,7 +47,8 @@ def _patient(patient: Patient) -> dict[str, Any]:
     }
 
 
-def _course(course: Course, sessions: list[TherapySession]) -> dict[str, Any]:
+def _course(course: Course, sessions: list[TherapySession],
+            created: dict[int, Created]) -> dict[str, Any]:
     return {
         "id": course.id,
         "title": course.title,
@@ -53,7 +57,8 @@ def _course(course: Course, sessions: list[TherapySession]) -> dict[str, Any]:
         "default_medication": course.default_medication,
         "default_route": course.default_route,
         "status": course.status,
-        "sessions": [session_record(session) for session in sessions],
+        "sessions": [session_record(session, created.get(session.id, Created()))
+                     for session in sessions],
     }
 
 
@@ -111,6 +116,9 @@ def patient_export(
         select(Strategy).where(Strategy.patient_id == patient.id).order_by(Strategy.id)
     ).all()
 
+    # What each session created, from the patient-level lists: no query per session.
+    created = group_created(themes, beliefs, strategies)
+
     exporter_id = exported_by.id if isinstance(exported_by, User) else exported_by
     export: dict[str, Any] = {
         "format": EXPORT_FORMAT,
@@ -119,7 +127,8 @@ def patient_export(
         "exported_by": exporter_id,
         "includes_psychotherapy_notes": bool(include_psychotherapy_notes),
         "patient": _patient(patient),
-        "courses": [_course(course, by_course.get(course.id, [])) for course in courses],
+        "courses": [_course(course, by_course.get(course.id, []), created)
+                    for course in courses],
         "themes": [
             {
                 "id": t.id,
@@ -142,6 +151,9 @@ def patient_export(
             for b in beliefs
         ],
         "strategies": _strategies(list(strategies)),
+        "questionnaires": history.questionnaires(db, patient),
+        "care_team": history.care_team(db, patient),
+        "emergency_access": history.emergency_access(db, patient),
     }
     if include_psychotherapy_notes:
         notes = db.scalars(
@@ -163,4 +175,6 @@ def patient_export(
             }
             for note in notes
         ]
+    # Last, so that it names every account the document refers to.
+    export["users"] = history.users(db, history.referenced_users(export))
     return export

@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.db import Base, UTCDateTime, one_of, utcnow
-from tracker.measures import instruments
+from tracker.measures import instruments, integrity
 
 
 class MeasureResponse(Base):
@@ -48,6 +48,9 @@ class MeasureResponse(Base):
     safety_flag: Mapped[bool] = mapped_column(Boolean, default=False)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # SHA-256 of the answers as stored, set on insert (tracker/measures/integrity.py).
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    hash_version: Mapped[int | None] = mapped_column(Integer)
 
     follow_ups: Mapped[list[SafetyFollowUp]] = relationship(
         back_populates="response", order_by="SafetyFollowUp.created_at"
@@ -59,6 +62,9 @@ class MeasureResponse(Base):
 
     def __repr__(self) -> str:
         return f"<MeasureResponse id={self.id} patient_id={self.patient_id}>"
+
+
+integrity.stamp_on_insert(MeasureResponse)
 
 
 class SafetyFollowUp(Base):

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from tracker import dates
 from tracker.access import get_patient_or_404
 from tracker.db import get_db
+from tracker.export.created import Created, created_in
 from tracker.measures.services import taken_at
 from tracker.progress import data, figures
 from tracker.sessions.models import TherapySession
@@ -74,10 +75,19 @@ def print_sessions(patient_id: int):
             TherapySession.starts_at <= datetime.combine(end, datetime.max.time()))
         .options(*SESSION_PAGE_OPTIONS)
         .order_by(TherapySession.starts_at, TherapySession.id)).all()
+    ids = [s.id for s in sessions]
     return render_template("progress/sessions_print.html", patient=patient, sessions=sessions,
-                           measured=taken_at(db, patient, [s.id for s in sessions]),
+                           measured=taken_at(db, patient, ids),
+                           added=_added_strategies(created_in(db, ids)),
                            start=start if start != date.min else None,
                            end=end if end != date.max else None, printed_on=dates.today())
+
+
+def _added_strategies(created: dict[int, Created]) -> dict[int, list]:
+    """Session id -> the strategies first agreed in it (a modified strategy's new version is
+    shown with the review that made it), as the session page lists them."""
+    return {session_id: [s for s in items.strategies if s.replaces_id is None]
+            for session_id, items in created.items()}
 
 
 @bp.route("/print.css")

@@ -64,6 +64,8 @@ class TherapySession(Base):
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     content_hash: Mapped[str | None] = mapped_column(String(64))
+    # The form of the signed content the hash was taken of (tracker/export/session_record.py).
+    hash_version: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -19,7 +19,7 @@ from tracker.courses.models import Course
 from tracker.db import utcnow
 from tracker.dosing.models import DosingRecord
 from tracker.dosing.services import save_dosing
-from tracker.export.session_record import content_hash
+from tracker.export.session_record import HASH_VERSION, content_hash
 from tracker.patients.models import Patient
 from tracker.sessions.kinds import (
     CHECK_IN,
@@ -243,6 +243,7 @@ def sign_session(db: Session, user: User, session: TherapySession, version: int,
     session.signed_at = utcnow()
     session.signed_by_id = user.id
     session.content_hash = content_hash(session)
+    session.hash_version = HASH_VERSION
     db.flush()
 
 
