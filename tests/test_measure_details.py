@@ -18,7 +18,7 @@ from tests.support.measures import answers_for, measure_path, questionnaire, sav
 from tests.support.patients import add_patient
 from tests.support.sessions import days_ago, db_session, signed
 from tracker.measures import scoring
-from tracker.measures.models import MeasureResponse
+from tracker.measures.models import MeasureResponse, SafetyFollowUp
 
 TODAY = date.today()
 FLAG = re.compile(r'<div class="alert alert--danger safety-flag"[^>]*>.*?</div>', re.S)
@@ -351,3 +351,23 @@ def test_questionnaires_can_be_entered_from_the_patient_and_the_session_page(
     assert "GAD-7" in _text(client.get(f"/sessions/{session}"))
     with database(app) as db:
         assert count(db, MeasureResponse) == 1
+
+
+# The demo practice ----------------------------------------------------------------------------
+
+
+def test_the_demo_shows_an_incomplete_phq9_that_raised_the_flag(app):
+    from tracker.db import get_db
+    from tracker.demo import seed_demo
+
+    with app.app_context():
+        db = get_db()
+        assert seed_demo(db) is True
+        db.commit()
+        partial = [m for m in db.scalars(select(MeasureResponse)) if m.total is None]
+        assert len(partial) == 1
+        assert partial[0].safety_flag and partial[0].answers[8] > 0
+        assert count(db, SafetyFollowUp, SafetyFollowUp.response_id == partial[0].id) == 0
+        assert partial[0].session_id is not None
+        events = [m.index_event for m in db.scalars(select(MeasureResponse)) if m.index_event]
+        assert events, "no PCL-5 names its index event"
