@@ -278,6 +278,12 @@ def test_the_gad7_labels_its_baseline_rule_as_borrowed(app, therapist, therapist
     page = _text(client.get(f"/patients/{pid}/measures/{later}"))
     label = re.search(r"Response \((.*?)\) n/a", page).group(1)
     assert "baseline of 10 or more" in label and "borrowed" in label, label
+    progress = client.get(f"/patients/{pid}/progress").get_data(as_text=True)
+    table = text_of(re.search(r"<table.*?</table>", progress, re.S).group(0))
+    assert "GAD-7 scores (response and remission only from a baseline of 10 or more, a rule " \
+           "borrowed from the HEDIS depression measures)" in table, table
+    assert "Response (borrowed convention)" in table and "Remission (borrowed convention)" \
+           in table, table
 
 
 # Item 12: the GAD-7's difficulty question, the PCL-5's index event ----------------------------
