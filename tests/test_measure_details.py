@@ -377,3 +377,33 @@ def test_the_demo_shows_an_incomplete_phq9_that_raised_the_flag(app):
         assert partial[0].session_id is not None
         events = [m.index_event for m in db.scalars(select(MeasureResponse)) if m.index_event]
         assert events, "no PCL-5 names its index event"
+
+
+def test_a_partial_answer_is_completed_from_its_own_page(app, therapist, therapist_client):
+    client = therapist_client
+    pid = add_patient(app, therapist)
+    course = _course(app, therapist, pid)
+    questionnaire(client, pid, "phq9", [1, 1] + [None] * 6 + [3], course_id=course["course"],
+                  session_id=course["sessions"][0])
+    [partial] = _stored(app)
+    page = client.get(f"/patients/{pid}/measures/{partial.id}").get_data(as_text=True)
+    link = f"/patients/{pid}/measures/new/phq9?partial={partial.id}"
+    assert f'href="{link}"' in page.replace("&amp;", "&")
+    form = only_post_form(client.get(link).get_data(as_text=True))
+    assert form["partial_id"] == str(partial.id)
+    assert form["session_id"] == str(course["sessions"][0])
+    assert {k: v for k, v in form.items() if k.startswith("item_")} == {
+        "item_1": "1", "item_2": "1", "item_9": "3"}
+    form.update({f"item_{n}": "0" for n in range(3, 9)})
+    assert saved_measure_id(client.post(measure_path(pid, "phq9"), data=form)) == partial.id
+    [complete] = _stored(app)
+    assert complete.total == 5 and complete.taken_on == TODAY - timedelta(days=20)
+    # Completed, it cannot be "completed" again into a second copy.
+    again = client.post(measure_path(pid, "phq9"), data=form)
+    assert again.status_code == 200 and "completed already" in _text(again)
+    assert len(_stored(app)) == 1
+    # Another patient's questionnaire is not found under this one.
+    other = add_patient(app, therapist, "Daniel Reyes")
+    _course(app, therapist, other)
+    assert client.get(f"/patients/{other}/measures/new/phq9?partial={partial.id}"
+                      ).status_code == 404
