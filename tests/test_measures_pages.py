@@ -205,8 +205,10 @@ def test_a_complete_phq9_is_stored_scored_and_compared_within_its_course(
     assert "Change from the previous score -6" in page
     assert ("Minimal clinically important difference (5 points) Improved by at least the MCID "
             "since baseline") in page
-    assert "Response (Response: a drop of 50% or more from baseline) No" in page
-    assert "Remission (Remission: a total below 5 (HEDIS)) No" in page
+    assert ("Response (Response: a drop of 50% or more from a baseline of 10 or more (HEDIS)) "
+            "No") in page
+    assert ("Remission (Remission: a total below 5, from a baseline of 10 or more (HEDIS)) "
+            "No") in page
     assert "convention" not in page  # The PHQ-9 rules are its own.
 
     page = _text(client.get(f"/patients/{pid}/measures/{latest}"))
@@ -214,8 +216,10 @@ def test_a_complete_phq9_is_stored_scored_and_compared_within_its_course(
     assert f"Change from baseline -16 (baseline 20 on {base_day})" in page
     assert "Change from the previous score -10" in page
     assert "Improved by at least the MCID since baseline" in page
-    assert "Response (Response: a drop of 50% or more from baseline) Yes" in page
-    assert "Remission (Remission: a total below 5 (HEDIS)) Yes" in page
+    assert ("Response (Response: a drop of 50% or more from a baseline of 10 or more (HEDIS)) "
+            "Yes") in page
+    assert ("Remission (Remission: a total below 5, from a baseline of 10 or more (HEDIS)) "
+            "Yes") in page
     # Every answer is shown with its option.
     assert "Little interest or pleasure in doing things — Nearly every day (3)" in page
     assert PFIZER in page
@@ -234,7 +238,9 @@ def test_a_worse_score_is_reported_as_worse(app, therapist, therapist_client):
     assert "Change from baseline +7" in page
     assert "Change from the previous score +7" in page
     assert "Worse by at least the MCID since baseline" in page
-    assert "Response (Response: a drop of 50% or more from baseline) No" in page
+    # A baseline of 6 is below the HEDIS index score of 10: no response rule applies.
+    assert ("Response (Response: a drop of 50% or more from a baseline of 10 or more (HEDIS)) "
+            "n/a (baseline below 10)") in page
 
 
 def test_gad7_scores_label_its_borrowed_response_and_remission_rules(

@@ -282,7 +282,8 @@ def test_a_session_lists_its_measures_with_band_and_change_on_its_page_and_print
     page = text_of(therapist_client.get(f"/sessions/{later_id}").get_data(as_text=True))
     assert "Measures taken at this session" in page
     assert re.search(r"PHQ-9\s*: 11 \(moderate\), -7 from baseline", page)
-    assert "GAD-7" not in page  # Taken between sessions, not at this one.
+    # Taken between sessions, not at this one (the page still offers to enter one).
+    assert not re.search(r"GAD-7\s*:", page)
     baseline = text_of(therapist_client.get(f"/sessions/{first_id}").get_data(as_text=True))
     assert re.search(r"PHQ-9\s*: 18 \(moderately severe\), baseline", baseline)
     printed = text_of(therapist_client.get(f"/patients/{patient_id}/sessions/print")

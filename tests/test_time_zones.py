@@ -162,3 +162,15 @@ def test_from_auckland_at_0731_today_is_a_valid_questionnaire_date(app, therapis
     response = questionnaire(therapist_client, patient_id, "gad7", [1] * 7,
                              course_id=course_id, taken_on=date(2026, 12, 2))
     saved_measure_id(response)
+
+
+def test_the_export_names_the_practice_zone_and_its_day(app, therapist, therapist_client,
+                                                         clock):
+    """At 07:31 on 2 December in Auckland (18:31 UTC on the 1st) the download is dated the
+    2nd, and the document says which zone its wall-clock times are in."""
+    set_practice_zone(app, AUCKLAND)
+    clock(2026, 12, 1, 18, 31)
+    pid = add_patient(app, therapist)
+    response = therapist_client.get(f"/patients/{pid}/export.json")
+    assert response.get_json()["practice_time_zone"] == AUCKLAND
+    assert "-record-2026-12-02.json" in response.headers["Content-Disposition"]

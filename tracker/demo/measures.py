@@ -1,5 +1,6 @@
 """Demo questionnaires: PHQ-9 and GAD-7 for everyone (PCL-5 for trauma work), improving
-over the course, with one PHQ-9 item 9 flag followed up and one still open."""
+over the course, with one PHQ-9 item 9 flag followed up and one still open, and an
+incomplete PHQ-9 kept (unscored) because its item 9 answer raised the flag."""
 
 from __future__ import annotations
 
@@ -27,6 +28,11 @@ TRAJECTORIES = {
 MEASURED_AT = (0, 2, 5, 7)  # Indexes in the course plan (tracker.demo.course.PLAN).
 # (patient, PHQ-9 number) whose item 9 is above 0, and whether it was followed up.
 ITEM_9 = {("Daniel Reyes", 0): True, ("Rosa Delgado", 3): False}
+# patient -> (index in the course plan, answers) of an incomplete PHQ-9 that raised the flag:
+# filled in at a check-in, stopped after three items; item 9 answered "Several days".
+PARTIAL = {"Alex Kim": (3, [2, 1, None, None, None, None, None, None, 1])}
+# The PCL-5's index event (clinical text, as the patient named it).
+INDEX_EVENT = {"Priya Natarajan": "The car accident in 2021 on the coast road"}
 
 
 def answers_for(code: str, total: int, item_9: int = 0) -> list[int]:
@@ -56,7 +62,9 @@ def seed_measures(db: Session, therapist: User, patient: Patient, course: Course
             response = services.record_response(
                 db, therapist, patient, instrument=code, course=course, session=session,
                 taken_on=session.starts_at.date(),
-                answers=answers_for(code, total, item_9=1 if flagged else 0))
+                answers=answers_for(code, total, item_9=1 if flagged else 0),
+                index_event=INDEX_EVENT.get(patient.display_name)
+                if INSTRUMENTS[code].event_question else None)
             if flagged and ITEM_9[(patient.display_name, number)]:
                 services.record_follow_up(
                     db, therapist, response,
@@ -64,3 +72,9 @@ def seed_measures(db: Session, therapist: User, patient: Patient, course: Course
                     action="Safety assessment by phone: passive thoughts, no plan or intent. "
                            "Safety plan written together; crisis line number given; "
                            "prescriber informed.")
+    if patient.display_name in PARTIAL:
+        index, answers = PARTIAL[patient.display_name]
+        session = sessions[index]
+        services.record_response(
+            db, therapist, patient, instrument="phq9", course=course, session=session,
+            taken_on=session.starts_at.date(), answers=answers)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
+from tracker import dates
 from tracker.auth.models import User
 from tracker.courses.models import Course
 from tracker.db import utcnow
@@ -124,6 +125,8 @@ def patient_export(
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
         "exported_at": utc(utcnow()),
+        # Session starts are the practice's wall-clock time: this zone is what they mean.
+        "practice_time_zone": dates.practice_zone_name(),
         "exported_by": exporter_id,
         "includes_psychotherapy_notes": bool(include_psychotherapy_notes),
         "patient": _patient(patient),

@@ -6,6 +6,7 @@ import re
 from flask import Blueprint, Response, request
 from flask_login import current_user
 
+from tracker import dates
 from tracker.access import get_patient_or_404
 from tracker.db import get_db
 from tracker.export.record import patient_export
@@ -21,7 +22,7 @@ def patient_record(patient_id: int):
     export = patient_export(db, patient, include_psychotherapy_notes=with_notes,
                             exported_by=current_user)
     slug = re.sub(r"[^a-z0-9]+", "-", patient.display_name.casefold()).strip("-") or "patient"
-    name = f"{slug}-record-{export['exported_at'][:10]}.json"
+    name = f"{slug}-record-{dates.today().isoformat()}.json"
     return Response(
         json.dumps(export, ensure_ascii=False, indent=2),
         mimetype="application/json",

@@ -33,6 +33,7 @@ HASHED = {
         "answers": "answers",
         "total": "total",
         "difficulty": "difficulty",
+        "index_event": "index_event",
         "safety_flag": "safety_flag",
         "recorded_by_id": "recorded_by",
         "created_at": "created_at",
@@ -88,9 +89,11 @@ def verifies(row: Any) -> bool:
 def stamp_on_insert(model) -> None:
     """Give every questionnaire its hash as it is inserted, however it is created (the
     service, the demo, a test builder): once the row has its id and created_at, in the same
-    transaction. Rows are never edited afterwards; a later change shows as a mismatch."""
+    transaction; again when the app itself completes a partial answer in place. A change
+    made behind the app's back, outside its sessions, shows as a mismatch."""
 
     @event.listens_for(model, "after_insert")
+    @event.listens_for(model, "after_update")
     def _stamp(_mapper, connection, target) -> None:
         digest = response_hash(target)
         table = model.__table__

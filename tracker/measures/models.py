@@ -23,13 +23,17 @@ from tracker.measures import instruments, integrity
 
 
 class MeasureResponse(Base):
-    """One questionnaire, item by item. Only complete questionnaires are stored (and so
-    scored); the answers are kept so that the score can always be recomputed."""
+    """One questionnaire, item by item; the answers are kept so that the score can always be
+    recomputed. A complete questionnaire has its total. An incomplete one is stored only when
+    it raised the safety flag (PHQ-9 item 9 above 0): a partial answer, `total` NULL, never
+    scored, charted, nor used as a baseline, and completed in place when the rest is given."""
 
     __tablename__ = "measure_responses"
     __table_args__ = (
         # Widened by a migration when an instrument is added (tracker/migrations/checks.py).
         CheckConstraint(one_of("instrument", instruments.codes()), name="instrument"),
+        # Only a flagged questionnaire is kept incomplete (unscored).
+        CheckConstraint("total IS NOT NULL OR safety_flag", name="partial_flagged"),
         Index("ix_measure_responses_patient_id_taken_on", "patient_id", "taken_on"),
     )
 
@@ -41,9 +45,11 @@ class MeasureResponse(Base):
     instrument: Mapped[str] = mapped_column(String(8))
     taken_on: Mapped[date] = mapped_column(Date)
     answers: Mapped[list] = mapped_column(JSON)
-    total: Mapped[int] = mapped_column(Integer)
-    # PHQ-9's closing functional question, recorded as answered and never scored.
+    total: Mapped[int | None] = mapped_column(Integer)  # NULL: a partial answer
+    # The closing functional question (PHQ-9, GAD-7), recorded as answered, never scored.
     difficulty: Mapped[int | None] = mapped_column(Integer)
+    # The index event the answers refer to (PCL-5): clinical text, never logged.
+    index_event: Mapped[str | None] = mapped_column(Text)
     # PHQ-9 item 9 answered above 0: needs a recorded safety follow-up.
     safety_flag: Mapped[bool] = mapped_column(Boolean, default=False)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -55,6 +61,11 @@ class MeasureResponse(Base):
     follow_ups: Mapped[list[SafetyFollowUp]] = relationship(
         back_populates="response", order_by="SafetyFollowUp.created_at"
     )
+
+    @property
+    def is_partial(self) -> bool:
+        """Incomplete, kept for its safety answer: not scored."""
+        return self.total is None
 
     @property
     def needs_follow_up(self) -> bool:

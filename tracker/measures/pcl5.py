@@ -91,6 +91,7 @@ PCL5 = Pcl5(
         "month."
     ),
     instructions="In the past month, how much were you bothered by:",
+    event_question="The worst stressful experience these answers refer to",
     timeframe="the past month",
     items=(
         "Repeated, disturbing, and unwanted memories of the stressful experience?",

@@ -22,6 +22,23 @@ FREQUENCY_OPTIONS = (
     Option(3, "Nearly every day"),
 )
 
+# The closing functional question of both forms, as printed (answered, never scored).
+DIFFICULTY_QUESTION = (
+    "If you checked off any problems, how difficult have these problems made it for you to "
+    "do your work, take care of things at home, or get along with other people?"
+)
+DIFFICULTY_OPTIONS = (
+    Option(0, "Not difficult at all"),
+    Option(1, "Somewhat difficult"),
+    Option(2, "Very difficult"),
+    Option(3, "Extremely difficult"),
+)
+
+# HEDIS (Depression Remission or Response for Adolescents and Adults, DRR-E): response and
+# remission are counted only from an index PHQ-9 of 10 or more. The GAD-7 borrows the rule
+# along with the criteria (labelled as borrowed).
+QUALIFYING_BASELINE = 10
+
 SAFETY_NOTE = (
     "Any answer above 0 to item 9 needs a safety follow-up. Item 9 alone is not a sufficient "
     "suicide-risk screen: an answer of 0 does not mean the patient is safe."
@@ -62,22 +79,15 @@ PHQ9 = Instrument(
     mcid_source="L\u00f6we et al. 2004",
     attribution=PFIZER_ATTRIBUTION,
     licence=PFIZER_LICENCE,
-    response_label="Response: a drop of 50% or more from baseline",
+    response_label="Response: a drop of 50% or more from a baseline of 10 or more (HEDIS)",
     response_percent=50,
     remission_below=5,
-    remission_label="Remission: a total below 5 (HEDIS)",
+    remission_label="Remission: a total below 5, from a baseline of 10 or more (HEDIS)",
+    min_baseline=QUALIFYING_BASELINE,
     safety_item=8,
     safety_note=SAFETY_NOTE,
-    difficulty_question=(
-        "If you checked off any problems, how difficult have these problems made it for you to "
-        "do your work, take care of things at home, or get along with other people?"
-    ),
-    difficulty_options=(
-        Option(0, "Not difficult at all"),
-        Option(1, "Somewhat difficult"),
-        Option(2, "Very difficult"),
-        Option(3, "Extremely difficult"),
-    ),
+    difficulty_question=DIFFICULTY_QUESTION,
+    difficulty_options=DIFFICULTY_OPTIONS,
 )
 
 GAD7 = Instrument(
@@ -110,17 +120,20 @@ GAD7 = Instrument(
     attribution=PFIZER_ATTRIBUTION,
     licence=PFIZER_LICENCE,
     response_label=(
-        "Response: a drop of 50% or more from baseline (a convention borrowed from depression "
-        "measures; the GAD-7 has no standard response criterion)"
+        "Response: a drop of 50% or more from a baseline of 10 or more (a convention borrowed "
+        "from the HEDIS depression measures; the GAD-7 has no standard response criterion)"
     ),
     response_percent=50,
     response_is_convention=True,
     remission_below=5,
     remission_label=(
-        "Remission: a total below 5 (a convention borrowed from depression measures; the GAD-7 "
-        "has no standard remission criterion)"
+        "Remission: a total below 5, from a baseline of 10 or more (a convention borrowed from "
+        "the HEDIS depression measures; the GAD-7 has no standard remission criterion)"
     ),
     remission_is_convention=True,
+    min_baseline=QUALIFYING_BASELINE,
+    difficulty_question=DIFFICULTY_QUESTION,
+    difficulty_options=DIFFICULTY_OPTIONS,
     reliable_change=6,
     reliable_change_source="Bischoff et al. 2020",
 )

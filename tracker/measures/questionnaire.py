@@ -75,14 +75,17 @@ class Instrument:
 
     `instructions` is the question printed directly above the items; `preamble` is any
     paragraph the published form prints before it (PCL-5 only). `difficulty_question` and
-    `difficulty_options` are PHQ-9's closing functional question, part of the printed form
-    but never scored (score() takes only `items`).
+    `difficulty_options` are the closing functional question of the PHQ-9 and the GAD-7,
+    part of the printed form but never scored (score() takes only `items`). `event_question`
+    asks which index event the answers refer to (PCL-5): optional free text, clinical.
 
     Change thresholds: `mcid` is the minimal clinically important difference in points;
     `reliable_change` (GAD-7 only) is a separate, larger reliable change index. Response is
     a drop from baseline of at least `response_percent` % (PHQ-9, GAD-7) or of at least
     `response_points` points (PCL-5); remission is a total below `remission_below` (None: not
-    defined). `response_label` / `remission_label` describe the rules for people; the
+    defined). Both apply only from a baseline of at least `min_baseline` (the HEDIS
+    depression measures count an index PHQ-9 of 10 or more; None: any baseline).
+    `response_label` / `remission_label` describe the rules for people; the
     `*_is_convention` flags mark rules borrowed from another instrument rather than
     established for this one, and the UI must label them so. `cutoff_low` to `cutoff_high`
     (inclusive) is a provisional cut-off range of the total (PCL-5 only).
@@ -111,6 +114,7 @@ class Instrument:
     remission_below: int | None = None
     remission_label: str | None = None
     remission_is_convention: bool = False
+    min_baseline: int | None = None
     reliable_change: int | None = None
     reliable_change_source: str | None = None
     cutoff_low: int | None = None
@@ -120,6 +124,7 @@ class Instrument:
     preamble: str | None = None
     difficulty_question: str | None = None
     difficulty_options: tuple[Option, ...] = ()
+    event_question: str | None = None
 
     @property
     def item_count(self) -> int:

@@ -48,7 +48,9 @@ class Change:
     previous score. "By MCID" means a change of at least `mcid` points in that direction.
     `reliable_*` use the instrument's reliable change index, None where it has none (only
     the GAD-7 has one). `response` / `remission` are None where the rule is not defined
-    (no remission rule for the PCL-5; no percentage response from a baseline of 0). The
+    (no remission rule for the PCL-5; no percentage response from a baseline of 0) and
+    when the baseline is below the instrument's `min_baseline` (`baseline_qualifies` is then
+    False: the page says "n/a (baseline below 10)", never "yes"). The
     labels and `*_is_convention` flags are copied from the instrument so that the UI can
     say which rule was applied and mark borrowed conventions.
     """
@@ -67,6 +69,8 @@ class Change:
     reliable_change: int | None
     reliable_improvement_from_baseline: bool | None
     reliable_worsening_from_baseline: bool | None
+    baseline_qualifies: bool
+    min_baseline: int | None
     response: bool | None
     response_label: str
     response_is_convention: bool
@@ -138,7 +142,8 @@ def compare(code: str, baseline_total: int, previous_total: int | None, total: i
     Response: PHQ-9 and GAD-7 a drop of >= 50% from baseline (for the GAD-7 a borrowed
     convention); PCL-5 a drop of >= 5 points from baseline ("5 points = response to
     treatment"). Remission: PHQ-9 total < 5 (HEDIS); GAD-7 total < 5 (borrowed convention);
-    PCL-5 none (None).
+    PCL-5 none (None). PHQ-9 and GAD-7 response and remission only from a baseline of 10 or
+    more (HEDIS; borrowed for the GAD-7), None below it.
     """
     instrument = get_instrument(code)
     instrument.check_total("baseline_total", baseline_total)
@@ -150,8 +155,9 @@ def compare(code: str, baseline_total: int, previous_total: int | None, total: i
     from_baseline = total - baseline_total
     from_previous = None if previous_total is None else total - previous_total
     rci = instrument.reliable_change
+    qualifies = instrument.min_baseline is None or baseline_total >= instrument.min_baseline
     remission = None
-    if instrument.remission_below is not None:
+    if instrument.remission_below is not None and qualifies:
         remission = total < instrument.remission_below
 
     return Change(
@@ -169,7 +175,9 @@ def compare(code: str, baseline_total: int, previous_total: int | None, total: i
         reliable_change=rci,
         reliable_improvement_from_baseline=None if rci is None else from_baseline <= -rci,
         reliable_worsening_from_baseline=None if rci is None else from_baseline >= rci,
-        response=_response(instrument, baseline_total, total),
+        baseline_qualifies=qualifies,
+        min_baseline=instrument.min_baseline,
+        response=_response(instrument, baseline_total, total) if qualifies else None,
         response_label=instrument.response_label,
         response_is_convention=instrument.response_is_convention,
         remission=remission,

@@ -9,6 +9,7 @@ from flask import abort
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from tracker import dates
 from tracker.auth.models import User
 from tracker.courses.models import Course
 from tracker.measures import scoring
@@ -20,31 +21,85 @@ from tracker.sessions.models import TherapySession
 
 
 class MeasureRuleError(ValueError):
-    """A rule about questionnaires was broken; the message is safe to show."""
+    """A rule about questionnaires was broken; the message is safe to show, next to `field`
+    (a form field name) where one is named."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def resolve_taken_on(session: TherapySession | None, taken_on: date | None, *,
+                     default: date | None = None) -> date:
+    """The date a questionnaire was answered. Taken at a session, it is that session's date:
+    a date left empty or at the form's `default` becomes it; any other date contradicts the
+    session and is refused. Between sessions, a date is needed."""
+    if session is None:
+        if taken_on is None:
+            raise MeasureRuleError("Give the date it was answered, or choose the session it "
+                                   "was taken at.", field="taken_on")
+        return taken_on
+    day = session.starts_at.date()
+    if day > dates.today():
+        raise MeasureRuleError(f"That session is on {dates.show(day)}, still to come: choose "
+                               "a past session, or “between sessions”.", field="session_id")
+    if taken_on is None or taken_on == default:
+        return day
+    if taken_on != day:
+        raise MeasureRuleError(f"The chosen session was on {dates.show(day)}: a questionnaire "
+                               "taken at it has that date. Give that date, or choose “between "
+                               "sessions”.", field="taken_on")
+    return taken_on
 
 
 def record_response(db: Session, user: User, patient: Patient, *, instrument: str,
-                    course: Course, session: TherapySession | None, taken_on: date,
-                    answers: list[int | None], difficulty: int | None = None
-                    ) -> MeasureResponse:
-    """Score and store a complete questionnaire (IncompleteAnswers when it is not)."""
+                    course: Course, session: TherapySession | None, taken_on: date | None,
+                    answers: list[int | None], difficulty: int | None = None,
+                    index_event: str | None = None, default_date: date | None = None,
+                    partial: MeasureResponse | None = None) -> MeasureResponse:
+    """Score and store a questionnaire. An incomplete one is stored, unscored, only when it
+    raises the safety flag (a partial answer); otherwise IncompleteAnswers. `partial` is a
+    partial answer that this one completes or corrects, in place."""
     if course.patient_id != patient.id or (session is not None and
                                             session.patient_id != patient.id):
         raise MeasureRuleError("That course or session belongs to another patient.")
     if session is not None and session.course_id != course.id:
         raise MeasureRuleError("That session belongs to another course: choose its course, "
-                               "or “between sessions”.")
-    result = scoring.score(instrument, answers)
-    response = MeasureResponse(
-        patient_id=patient.id, course_id=course.id,
-        session_id=session.id if session is not None else None, instrument=instrument,
-        taken_on=taken_on, answers=list(result.answers), total=result.total,
-        difficulty=difficulty,
-        safety_flag=scoring.safety_flag(instrument, result.answers), recorded_by_id=user.id,
-    )
+                               "or “between sessions”.", field="session_id")
+    day = resolve_taken_on(session, taken_on, default=default_date)
+    flagged = scoring.safety_flag(instrument, answers)
+    try:
+        result = scoring.score(instrument, answers)
+    except scoring.IncompleteAnswers:
+        if not flagged:
+            raise
+        values, total = list(answers), None
+    else:
+        values, total = list(result.answers), result.total
+    if partial is not None and (partial.patient_id != patient.id or not partial.is_partial
+                                or partial.instrument != instrument):
+        raise MeasureRuleError("That incomplete questionnaire was completed already: open it "
+                               "from the patient's page.")
+    response = partial or MeasureResponse(patient_id=patient.id, instrument=instrument,
+                                          recorded_by_id=user.id)
+    response.course_id = course.id
+    response.session_id = session.id if session is not None else None
+    response.taken_on = day
+    response.answers = values
+    response.total = total
+    response.difficulty = difficulty
+    response.index_event = index_event or None
+    # A safety answer once given stays on the record (a follow-up can say it was an error).
+    response.safety_flag = flagged or bool(partial is not None and partial.safety_flag)
     db.add(response)
     db.flush()
     return response
+
+
+def get_partial(db: Session, patient: Patient, response_id: int | None
+                ) -> MeasureResponse | None:
+    """The patient's questionnaire `response_id` that a form completes (404 if not theirs)."""
+    return None if response_id is None else get_response_or_404(db, patient, response_id)
 
 
 def record_follow_up(db: Session, user: User, response: MeasureResponse, *,
@@ -77,39 +132,67 @@ def get_response_or_404(db: Session, patient: Patient, response_id: int) -> Meas
 
 @dataclass(frozen=True)
 class ScoredResponse:
-    """A questionnaire with what its score means within its course."""
+    """A questionnaire with what its score means within its course. A partial answer
+    (incomplete, kept for its safety answer) has no score, change nor baseline."""
 
     response: MeasureResponse
     instrument: Instrument
-    score: scoring.Score
-    change: scoring.Change
-    baseline: MeasureResponse
+    score: scoring.Score | None
+    change: scoring.Change | None
+    baseline: MeasureResponse | None
+
+    @property
+    def is_partial(self) -> bool:
+        return self.score is None
 
     @property
     def is_baseline(self) -> bool:
-        return self.baseline.id == self.response.id
+        return self.baseline is not None and self.baseline.id == self.response.id
 
     @property
     def findings(self) -> tuple[Finding, ...]:
         """What the instrument's own rules add (the PCL-5's DSM-5 cluster rule, ...)."""
-        return self.score.findings
+        return self.score.findings if self.score is not None else ()
+
+    def outcome(self, rule: str) -> str | None:
+        """Response or remission (`rule`) in words: "yes", "no", "n/a" on the baseline
+        itself, "n/a (baseline below 10)" where the baseline does not qualify, "—" where
+        it is undefined for this score; None where the instrument has no such rule."""
+        instrument = self.instrument
+        if rule == "remission":
+            defined = instrument.remission_below is not None
+        else:
+            defined = (instrument.response_percent is not None
+                       or instrument.response_points is not None)
+        if not defined or self.change is None:
+            return None
+        if self.is_baseline:
+            return "n/a"
+        if not self.change.baseline_qualifies:
+            return f"n/a (baseline below {self.change.min_baseline})"
+        value = getattr(self.change, rule)
+        return "—" if value is None else ("yes" if value else "no")
 
 
 def interpret(responses: list[MeasureResponse]) -> list[ScoredResponse]:
     """Scores with change from the course's baseline (its first score of the instrument)
-    and from the previous score. `responses` oldest first."""
+    and from the previous score. `responses` oldest first. Partial answers are listed, but
+    are never a baseline nor a previous score."""
     first: dict[tuple[int, str], MeasureResponse] = {}
     previous: dict[tuple[int, str], MeasureResponse] = {}
     scored = []
     for response in responses:
+        instrument = get_instrument(response.instrument)
+        if response.is_partial:
+            scored.append(ScoredResponse(response, instrument, None, None, None))
+            continue
         key = (response.course_id, response.instrument)
         baseline = first.setdefault(key, response)
         before = previous.get(key)
         score = scoring.score(response.instrument, response.answers)
         change = scoring.compare(response.instrument, baseline.total,
                                  before.total if before is not None else None, score.total)
-        scored.append(ScoredResponse(response, get_instrument(response.instrument), score,
-                                     change, baseline))
+        scored.append(ScoredResponse(response, instrument, score, change, baseline))
         previous[key] = response
     return scored
 

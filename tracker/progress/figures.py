@@ -27,6 +27,8 @@ def _dosing_markers(progress: Progress) -> list[charts.Marker]:
 
 
 def measure_chart(progress: Progress, code: str, items: list[ScoredResponse]) -> Markup:
+    """The chart of scored questionnaires `items` (never partial answers). The response and
+    remission lines are drawn only where the baseline qualifies for them."""
     instrument = items[0].instrument
     baseline = items[0].baseline.total
     start, end = _span(progress, [i.response.taken_on for i in items])
@@ -34,7 +36,7 @@ def measure_chart(progress: Progress, code: str, items: list[ScoredResponse]) ->
     if items[0].change.remission is not None:
         thresholds.append(charts.Threshold(value=4.5, label="Remission: below 5",
                                            key="remission"))
-    if baseline:
+    if baseline and items[0].change.baseline_qualifies:
         thresholds.append(charts.Threshold(value=baseline / 2,
                                            label="Response: half of baseline",
                                            key="response"))

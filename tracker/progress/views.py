@@ -28,8 +28,10 @@ def _gather(patient):
 
 def _charts(progress):
     return {
-        "measures": {code: figures.measure_chart(progress, code, items)
-                     for code, items in progress.measures.items()},
+        # Partial answers (incomplete, unscored) are listed in the tables, never charted.
+        "measures": {code: figures.measure_chart(progress, code, scored)
+                     for code, items in progress.measures.items()
+                     if (scored := [i for i in items if not i.is_partial])},
         "beliefs": {row.record.id: figures.belief_chart(progress, row)
                     for row in progress.beliefs},
     }

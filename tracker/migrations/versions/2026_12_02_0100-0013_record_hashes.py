@@ -7,7 +7,7 @@ under it. Questionnaires get a content hash of their answers (measure_responses.
 hash_version), filled in here for the rows that exist (tracker/measures/integrity.py, form 1).
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-02 01:00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import tracker.db
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
@@ -48,6 +48,7 @@ def _hash_questionnaires() -> None:
         sa.column("session_id", sa.Integer), sa.column("instrument", sa.String),
         sa.column("taken_on", sa.Date), sa.column("answers", sa.JSON),
         sa.column("total", sa.Integer), sa.column("difficulty", sa.Integer),
+        sa.column("index_event", sa.Text),
         sa.column("safety_flag", sa.Boolean), sa.column("recorded_by_id", sa.Integer),
         sa.column("created_at", tracker.db.UTCDateTime()),
         sa.column("content_hash", sa.String), sa.column("hash_version", sa.Integer),
