@@ -15,6 +15,14 @@ wsgi_app = "tracker:create_app()"
 
 # Behind the reverse proxy that terminates TLS; it must be the only way in.
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+# A master killed outright (kill -9, the OOM killer) leaves its workers running until they
+# notice, within half the timeout: with SO_REUSEPORT the restarted server binds at once
+# instead of failing with "Address already in use" (deploy/kap-tracker.service also ends
+# the orphans, KillMode=control-group).
+reuse_port = True
+# No control socket in the service account's home (gunicornc is not used; under systemd the
+# home is read-only, ProtectHome).
+control_socket_disable = True
 # Sync workers: each request is short and the database does the waiting. Two per core, plus
 # one, is gunicorn's own advice; memory is about 60-80 MiB per worker.
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
