@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, raiseload, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -141,7 +144,23 @@ def get_db() -> Session:
     return g.db
 
 
+def release(db: Session, *, close: bool = True) -> None:
+    """Roll back (and close: the connection goes back to the pool), even when the connection
+    has died under the request (a restarted PostgreSQL, a killed backend): then it is
+    discarded, the pool opens a fresh one for the next request (pool_pre_ping), and the log
+    names the error by its type, never its SQL."""
+    try:
+        db.rollback()
+        if close:
+            db.close()
+    except DBAPIError as error:
+        logging.getLogger(__name__).warning(
+            "database connection lost (%s); discarded", type(error.orig).__name__)
+        with contextlib.suppress(DBAPIError):  # Nothing left to close.
+            db.invalidate()
+
+
 def _close_db(_exc: BaseException | None) -> None:
     db = g.pop("db", None)
     if db is not None:
-        db.close()
+        release(db)

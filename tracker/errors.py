@@ -34,9 +34,11 @@ MESSAGES = {
 
 
 def _rollback() -> None:
+    from tracker.db import release
+
     db = g.get("db")
     if db is not None:
-        db.rollback()
+        release(db, close=False)
 
 
 def render_error(code: int, message: str | None = None):
