@@ -90,26 +90,19 @@ def remove_item(session_id: int, kind: str, item_id: int):
     return redirect(url_for("sessions.edit", session_id=session.id))
 
 
+EXPIRED = ("This page could not be saved: its security token was missing or out of date (a new "
+           "sign-in meanwhile, or a request that did not come from this app's own page), so "
+           "nothing was saved or kept. Go back to the page: what you typed is still in it, or "
+           "in its autosaved copy (open the session again to get it back); then save again.")
+
+
 @bp.errorhandler(CSRFError)
 def _expired_page(_error):
-    """A page opened before a new sign-in carries a stale CSRF token. Its autosave learns to
-    fetch a fresh one; a Save from it is kept as an unsaved copy rather than lost."""
-    db = get_db()
-    db.rollback()
+    """A request without a valid CSRF token changes nothing (docs/security.md): it may come
+    from another page on the same site, whose fields must never reach the therapist's
+    drafts. What a real, expired page held stays in the browser, and that page's autosave
+    fetches a fresh token and keeps it server-side."""
+    get_db().rollback()
     if request.endpoint == "sessions.autosave":
         return jsonify(status="csrf"), 400
-    session_id = (request.view_args or {}).get("session_id")
-    editor_id = request.form.get("editor_id", "")
-    if (request.endpoint == "sessions.edit" and current_user.is_authenticated and session_id
-            and editing.EDITOR_ID.match(editor_id)):
-        session = get_session_or_404(db, current_user, session_id)
-        if not session.is_signed:
-            version = editing.bounded_int(request.form.get("version")) or session.version
-            unsaved.keep_conflict_copy(db, current_user, session, editor_id, version,
-                                       editing.posted_data(request.form))
-            db.commit()
-            flash("This page had expired (you signed in again meanwhile), so it was not "
-                  "saved. Nothing is lost: what you typed is kept below; load it into the "
-                  "form and save.", "error")
-            return redirect(url_for("sessions.edit", session_id=session.id))
-    return render_error(400)
+    return render_error(400, EXPIRED if request.endpoint == "sessions.edit" else None)
