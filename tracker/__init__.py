@@ -14,6 +14,7 @@ from tracker import access, confirm, dates, db, errors, headers, labels, limits,
 from tracker.config import ConfigError, Defaults, finish_config
 from tracker.converters import IdConverter, InstrumentConverter
 from tracker.instance import instance_path
+from tracker.origin import init_app as check_origins
 
 __all__ = ["ConfigError", "create_app"]
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -53,6 +54,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from tracker.auth import passwords
 
     passwords.init_app(app)
+    check_origins(app)
     csrf.init_app(app)
     access.init_app(app)
     _register_blueprints(app)
