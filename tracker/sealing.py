@@ -174,9 +174,26 @@ def _before_update(_mapper, _connection, target) -> None:
 
 
 def _forget(target, *_args) -> None:
-    """Expired (a rollback, a refresh): the plaintext is read again from what is stored."""
+    """Expired (a rollback): the plaintext is read again from what is stored."""
     for field in _fields(type(target)):
         field.forget(target)
+
+
+def _open_loaded(target, *_args) -> None:
+    """Loaded or refreshed: decrypt now, so that the object reads like any other once its
+    app context is gone. A value that does not open is left for the first read to raise
+    (the page that shows it answers with errors.py's clear page; others are unaffected)."""
+    state = inspect(target)
+    for field in _fields(type(target)):
+        field.forget(target)
+        kind = field.column_type(type(target))
+        if (field.stored in state.unloaded
+                or any(name in state.unloaded for name in kind.binds)):
+            continue
+        try:
+            field.__get__(target)
+        except (crypto.DecryptionError, RuntimeError):
+            field.forget(target)
 
 
 @event.listens_for(Mapper, "mapper_configured")
@@ -186,4 +203,5 @@ def _configure(mapper, cls) -> None:
     event.listen(mapper, "before_insert", _before_insert)
     event.listen(mapper, "before_update", _before_update)
     event.listen(mapper, "expire", _forget)
-    event.listen(mapper, "refresh", _forget)
+    event.listen(mapper, "load", _open_loaded)
+    event.listen(mapper, "refresh", _open_loaded)
