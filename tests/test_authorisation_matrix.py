@@ -47,6 +47,7 @@ PATIENT_PRIMARY = row(LOGIN, NOT_FOUND, NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDD
 MATRIX = {
     ("static", "GET"): PUBLIC,
     ("health.healthz", "GET"): PUBLIC,
+    ("csp_report", "POST"): PUBLIC,
     # A signed-in visitor is sent on from the sign-in pages; an anonymous one gets the form
     # (the code step without a password accepted first goes back to the sign-in page).
     ("auth.login", "GET"): PUBLIC,

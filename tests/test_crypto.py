@@ -113,7 +113,7 @@ def test_a_note_saved_on_the_session_page_is_ciphertext_in_the_database(
     save_page(therapist_client, sid, summary="Integration.", private_notes=PRIVATE)
 
     stored = raw_note(app, sid)
-    assert stored.startswith("v1:test:")
+    assert stored.startswith("v2:test:")
     assert PRIVATE not in stored and "father" not in stored
     assert read_note(app, sid) == PRIVATE
     _, form = edit_page(therapist_client, sid)
@@ -123,7 +123,7 @@ def test_a_note_saved_on_the_session_page_is_ciphertext_in_the_database(
 def test_equal_notes_give_different_ciphertexts(app, records):
     first, second = (raw_note(app, sid) for sid in records["sessions"])
     assert first != second
-    assert first.startswith("v1:test:") and second.startswith("v1:test:")
+    assert first.startswith("v2:test:") and second.startswith("v2:test:")
     assert [read_note(app, sid) for sid in records["sessions"]] == [PRIVATE, PRIVATE]
 
 
@@ -138,7 +138,7 @@ def test_autosaved_drafts_are_encrypted_too(app, therapist, therapist_client):
 
     assert response.get_json()["status"] == "saved"
     stored = raw(app, "SELECT data FROM session_drafts WHERE session_id = :id", id=sid)
-    assert stored.startswith("v1:test:")
+    assert stored.startswith("v2:test:")
     assert DRAFT_PRIVATE not in stored and "Countertransference" not in stored
     assert "Half a summary" not in stored and "private_notes" not in stored
     with database(app) as db:
@@ -216,7 +216,7 @@ def test_rotate_keys_re_encrypts_everything_with_the_new_key(app, app_config, re
         assert "Re-encrypted 3 of 3 values with key 'b'" in result.output
         assert "'test'" in result.output  # Named as no longer used.
         stored = [raw_note(app, sid) for sid in sids] + [raw_draft(app, draft_id)]
-        assert all(value.startswith("v1:b:") for value in stored), stored
+        assert all(value.startswith("v2:b:") for value in stored), stored
         assert raw(app, "SELECT updated_at FROM psychotherapy_notes WHERE session_id = :id",
                    id=sids[0]) == updated_at  # Not an edit of the note.
         for application in (both, only_b):  # Old key removed: everything still reads.
@@ -248,7 +248,7 @@ def test_rotate_keys_changes_nothing_when_a_value_cannot_be_read(app, app_config
     assert "key 'test'" in result.output and "Nothing was changed" in result.output
     assert PRIVATE not in result.output
     assert raw_note(app, sids[0]) == before
-    assert raw_draft(app, records["draft"]).startswith("v1:test:")
+    assert raw_draft(app, records["draft"]).startswith("v2:test:")
 
 
 def test_rotate_keys_help_gives_the_procedure(runner):
@@ -331,14 +331,17 @@ def test_testing_and_debug_without_keys_get_a_throwaway_key(instance):
             assert ring.decrypt(sealed, "psychotherapy_notes.body") == PRIVATE
 
 
-def test_null_stays_null_and_text_round_trips(app):
-    column = crypto.EncryptedText("psychotherapy_notes.body")
+def test_the_column_type_never_writes_plaintext_and_null_stays_null(app):
+    column = PsychotherapyNote.__table__.c.body.type
+    assert column.process_bind_param(None, None) is None
+    with pytest.raises(TypeError, match="sealed to their row"):
+        column.process_bind_param(PRIVATE, None)
     with app.app_context():
-        assert column.process_bind_param(None, None) is None
-        assert column.process_result_value(None, None) is None
-        sealed = column.process_bind_param(PRIVATE, None)
-        assert sealed.startswith("v1:test:") and PRIVATE not in sealed
-        assert column.process_result_value(sealed, None) == PRIVATE
+        place = column.place({"id": 1, "session_id": 2, "author_id": 3})
+        sealed = crypto.keyring().seal(PRIVATE, place)
+        assert column.process_bind_param(sealed, None) == sealed
+        assert sealed.startswith("v2:test:") and PRIVATE not in sealed
+        assert crypto.keyring().open(sealed, place) == PRIVATE
 
 
 # Commands --------------------------------------------------------------------------------
@@ -416,12 +419,12 @@ def test_the_migration_encrypts_notes_and_drafts_written_before_it(app_config, s
         with application.app_context():
             migrate.upgrade(engine)
 
-        assert raw_note(application, sid).startswith("v1:test:")
+        assert raw_note(application, sid).startswith("v2:test:")
         draft = raw(application, "SELECT data FROM session_drafts")
-        assert draft.startswith("v1:test:") and DRAFT_PRIVATE not in draft
+        assert draft.startswith("v2:test:") and DRAFT_PRIVATE not in draft
         assert read_note(application, sid) == PRIVATE
         with database(application) as db:
-            assert db.scalar(select(SessionDraft.data)) == {"private_notes": DRAFT_PRIVATE}
+            assert db.scalar(select(SessionDraft)).data == {"private_notes": DRAFT_PRIVATE}
     finally:
         dispose(application)
         engine.dispose()

@@ -515,13 +515,14 @@ def test_csrf_protects_the_session_forms(app, practice):
     _, form = edit_page(practice.client, sid)
     del form["csrf_token"]
     form["summary"] = "Forged."
-    # Refused (a forged or expired page saves nothing); what it held is kept as an unsaved
-    # copy for the signed-in therapist to look at, never applied.
+    # Refused, and nothing kept: a forged post must not plant text in the therapist's
+    # drafts (tests/test_session_csrf.py); an expired page keeps its typing in the browser.
     response = save(practice.client, sid, form)
-    assert response.status_code == 302
+    assert response.status_code == 400
     assert _session(app, sid).summary == ""
-    page = practice.client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "This page had expired" in page and "Forged." in page
+    assert "nothing was saved" in response.get_data(as_text=True)
+    with database(app) as db:
+        assert count(db, SessionDraft) == 0
     token = csrf_token(practice.client, f"/sessions/{sid}")
     assert token
 

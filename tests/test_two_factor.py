@@ -460,7 +460,7 @@ def test_the_totp_secret_is_encrypted_at_rest(app, therapist, enrol):
     with app.app_context():
         raw = get_db().execute(text("SELECT totp_secret FROM users WHERE id = :id"),
                                {"id": therapist.id}).scalar()
-    assert raw.startswith("v1:") and secret not in raw
+    assert raw.startswith("v2:") and secret not in raw
     assert load_user(app, therapist.id).totp_secret == secret
 
 

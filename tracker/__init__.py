@@ -13,7 +13,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from tracker import access, confirm, dates, db, errors, headers, labels, limits, logs, models  # noqa: F401  (all models mapped)
 from tracker.config import ConfigError, Defaults, finish_config
 from tracker.converters import IdConverter, InstrumentConverter
+from tracker.file_modes import FOLDER_MODE, tighten
 from tracker.instance import instance_path
+from tracker.origin import init_app as check_origins
 
 __all__ = ["ConfigError", "create_app"]
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -41,6 +43,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config is not None:
         app.config.from_mapping(test_config)
     finish_config(app)
+    if Path(app.instance_path).is_dir():
+        tighten(Path(app.instance_path), FOLDER_MODE)  # It holds the keys and the database.
 
     app.url_map.converters["id"] = IdConverter
     app.url_map.converters["instrument"] = InstrumentConverter
@@ -53,6 +57,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from tracker.auth import passwords
 
     passwords.init_app(app)
+    check_origins(app)
     csrf.init_app(app)
     access.init_app(app)
     _register_blueprints(app)

@@ -21,7 +21,10 @@ from tracker.sessions.models import TherapySession
 
 # The only endpoints an anonymous visitor may reach. Everything else requires login. The
 # code step of two-factor login is useless without a password accepted minutes before.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.login_code", "static", "health.healthz"})
+# The CSP report endpoint only counts (tracker/headers.py): a page blocked before sign-in
+# reports too.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.login_code", "static", "health.healthz",
+                              "csp_report"})
 # What an account that must change its password may still reach.
 PASSWORD_CHANGE_ENDPOINTS = frozenset({"account.change_password", "auth.logout", "static"})
 # What an account without two-factor login may still reach when the practice requires it.

@@ -1,13 +1,17 @@
-"""Encryption at rest of the private columns (psychotherapy notes, autosaved drafts).
+"""Encryption at rest of the private columns (psychotherapy notes, autosaved drafts, the
+two-factor secrets, emergency-access reasons).
 
 AES-256-GCM with a fresh 96-bit random nonce per value. A stored value reads
 
-    v1:<key id>:<urlsafe base64 of nonce (12 bytes) + ciphertext + tag (16 bytes)>
+    v2:<key id>:<urlsafe base64 of nonce (12 bytes) + ciphertext + tag (16 bytes)>
 
-and is authenticated together with the name of its column ("psychotherapy_notes.body"), so
-a value copied into another column, or altered by one byte, does not decrypt. The keys live
-in the configuration (instance/config.py or TRACKER_* environment variables), never in the
-database:
+and is authenticated together with its place: the table and column, the row's id and its
+owner ("psychotherapy_notes.body|id=7|session_id=3|author_id=2", see `binding`), so that a
+value copied into another column, into another row (another patient's, another author's),
+or altered by one byte, does not decrypt. tracker/sealing.py writes and reads the columns.
+Values of the first format (v1) were bound to their column only; migration 0014 re-encrypted
+them, and `encrypt`/`decrypt` remain for the migrations alone. The keys live in the
+configuration (instance/config.py or TRACKER_* environment variables), never in the database:
 
     ENCRYPTION_KEYS = {"20261123_a1f3": "<urlsafe base64 of 32 random bytes>", ...}
     ENCRYPTION_KEY_ID = "20261123_a1f3"   # the key new values are encrypted with
@@ -21,7 +25,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 import secrets
 from collections.abc import Mapping
@@ -31,10 +34,9 @@ from datetime import date
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app, has_app_context
-from sqlalchemy import Text
-from sqlalchemy.types import TypeDecorator
 
-VERSION = "v1"
+VERSION = "v1"  # Bound to the column only: read and written by the migrations alone.
+BOUND = "v2"  # Bound to the row: table and column, id, owner.
 NONCE_BYTES = 12
 KEY_BYTES = 32
 KEY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
@@ -112,19 +114,36 @@ class Keyring:
                 f"({', '.join(map(repr, sorted(ciphers)))}).")
         return cls(ciphers=ciphers, current_id=current)
 
-    def encrypt(self, plaintext: str, label: str) -> str:
+    def encrypt(self, plaintext: str, label: str, *, version: str = VERSION) -> str:
         nonce = secrets.token_bytes(NONCE_BYTES)
         sealed = self.ciphers[self.current_id].encrypt(
             nonce, plaintext.encode("utf-8"), label.encode("utf-8"))
         token = base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
-        return f"{VERSION}:{self.current_id}:{token}"
+        return f"{version}:{self.current_id}:{token}"
 
-    def decrypt(self, stored: str, label: str) -> str:
-        key_id, token = split(stored, label)
+    def seal(self, plaintext: str, place: str) -> str:
+        """Encrypt for one place (`binding`): the value opens there only."""
+        return self.encrypt(plaintext, place, version=BOUND)
+
+    def open(self, stored: str, place: str) -> str:
+        """Decrypt a value sealed for `place`; DecryptionError if it was sealed elsewhere."""
+        label = place.split("|", 1)[0]
+        if stored.startswith(f"{VERSION}:"):
+            raise DecryptionError(
+                f"A value of {label} ({_row(place)}) is still in the format bound to its "
+                "column only: run `flask --app tracker db upgrade` (migration 0014).",
+                label=label, key_id=None)
+        return self.decrypt(stored, place, version=BOUND)
+
+    def decrypt(self, stored: str, label: str, *, version: str = VERSION) -> str:
+        key_id, token = split(stored, label, version)
+        aad = label.encode("utf-8")
+        where = label if version == VERSION else f"{label.split('|', 1)[0]} ({_row(label)})"
+        label = label.split("|", 1)[0]
         cipher = self.ciphers.get(key_id)
         if cipher is None:
             raise DecryptionError(
-                f"Cannot decrypt a value of {label}: it was encrypted with key {key_id!r}, "
+                f"Cannot decrypt a value of {where}: it was encrypted with key {key_id!r}, "
                 "which is not in ENCRYPTION_KEYS (removed before `rotate-keys` ran?).",
                 label=label, key_id=key_id)
         try:
@@ -133,35 +152,54 @@ class Keyring:
             raw = b""
         if len(raw) < NONCE_BYTES + 16:
             raise DecryptionError(
-                f"Cannot decrypt a value of {label} (key {key_id!r}): it is truncated or "
+                f"Cannot decrypt a value of {where} (key {key_id!r}): it is truncated or "
                 "damaged.", label=label, key_id=key_id)
         try:
-            plain = cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], label.encode("utf-8"))
+            plain = cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad)
         except InvalidTag:
             raise DecryptionError(
-                f"Cannot decrypt a value of {label} with key {key_id!r}: authentication "
-                "failed (the value was altered, or belongs to another column).",
+                f"Cannot decrypt a value of {where} with key {key_id!r}: authentication "
+                "failed (the value was altered, or belongs to another row or column).",
                 label=label, key_id=key_id) from None
         return plain.decode("utf-8")
 
     def is_current(self, stored: str, label: str) -> bool:
-        return split(stored, label)[0] == self.current_id
+        """Sealed for its row with the current key (nothing for `rotate-keys` to do)."""
+        return (stored.startswith(f"{BOUND}:")
+                and split(stored, label, BOUND)[0] == self.current_id)
 
 
-def split(stored: str, label: str) -> tuple[str, str]:
-    """(key id, token) of a stored value; refuses anything not in the v1 format (plaintext
-    is never accepted in place of ciphertext)."""
-    version, _, rest = stored.partition(":")
+def binding(label: str, values: dict) -> str:
+    """The place a value is sealed for: its "table.column" label and the row's id and owner
+    columns, in the order given ("psychotherapy_notes.body|id=7|session_id=3|author_id=2")."""
+    parts = [label]
+    for name, value in values.items():
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(f"{label}: the row's {name} must be set before it is written.")
+        parts.append(f"{name}={value}")
+    return "|".join(parts)
+
+
+def _row(place: str) -> str:
+    """The row part of a place, for messages: ids only ("id=7, session_id=3")."""
+    return ", ".join(place.split("|")[1:]) or "no row"
+
+
+def split(stored: str, label: str, version: str = VERSION) -> tuple[str, str]:
+    """(key id, token) of a stored value; refuses anything not in the format (plaintext is
+    never accepted in place of ciphertext)."""
+    label = label.split("|", 1)[0]
+    found, _, rest = stored.partition(":")
     key_id, _, token = rest.partition(":")
-    if version != VERSION or not key_id or not token:
+    if found != version or not key_id or not token:
         raise DecryptionError(
-            f"A value of {label} is not in the encrypted format ({VERSION}:<key id>:...).",
+            f"A value of {label} is not in the encrypted format ({version}:<key id>:...).",
             label=label, key_id=None)
     return key_id, token
 
 
 def key_id_of(stored: str, label: str = "value") -> str:
-    return split(stored, label)[0]
+    return split(stored, label, stored.partition(":")[0])[0]
 
 
 def keyring() -> Keyring:
@@ -178,46 +216,3 @@ def keyring() -> Keyring:
         cached = (signature, Keyring.from_config(keys, config.get("ENCRYPTION_KEY_ID")))
         current_app.extensions[_EXTENSION] = cached
     return cached[1]
-
-
-class EncryptedText(TypeDecorator):
-    """A Text column stored encrypted; `label` (normally "table.column") is authenticated
-    with every value, binding it to its column. None stays None (NULL)."""
-
-    impl = Text
-    cache_ok = True
-
-    def __init__(self, label: str):
-        super().__init__()
-        self.label = label
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        return keyring().encrypt(self.serialize(value), self.label)
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        return self.deserialize(keyring().decrypt(value, self.label))
-
-    def serialize(self, value) -> str:
-        if not isinstance(value, str):
-            raise TypeError(f"{self.label} holds text, not {type(value).__name__}")
-        return value
-
-    def deserialize(self, text: str):
-        return text
-
-
-class EncryptedJSON(EncryptedText):
-    """A JSON document (dict, list, ...) stored encrypted as text."""
-
-    cache_ok = True
-    hashable = False  # dicts and lists, like sqlalchemy.JSON
-
-    def serialize(self, value) -> str:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-    def deserialize(self, text: str):
-        return json.loads(text)

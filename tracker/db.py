@@ -13,6 +13,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, raiseload, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from tracker import file_modes
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -73,6 +75,11 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) ->
         engine = create_engine(
             url, echo=echo, hide_parameters=True, connect_args={"timeout": busy_timeout_ms / 1000}
         )
+        database = file_modes.sqlite_file(engine.url)
+        if database:
+            # Created 0600 before SQLite opens it (its -wal, -shm and -journal files take the
+            # database file's mode), and tightened on every start.
+            file_modes.secure_sqlite(database)
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
     return create_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True)

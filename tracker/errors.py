@@ -10,6 +10,8 @@ from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from tracker.crypto import DecryptionError
+
 log = logging.getLogger(__name__)
 
 MESSAGES = {
@@ -20,6 +22,11 @@ MESSAGES = {
     403: ("Not allowed", "Your account does not have access to this page."),
     404: ("Not found", "There is nothing here, or it is not yours to see."),
     405: ("Not allowed", "This address does not accept that kind of request."),
+    409: ("This record cannot be opened here",
+          "Part of it is encrypted for another place in the database (copied from another "
+          "record), altered, or under a key this server does not have, so it is not shown. "
+          "Nothing was changed. Tell your administrator: the application log names the "
+          "record, and a backup can restore it."),
     413: ("Too large", "What was sent is larger than this app accepts. Shorten it and try again."),
     429: (
         "Too many attempts",
@@ -64,6 +71,14 @@ def _handle_csrf(_error: CSRFError):
     return render_error(400, cookie_problem())
 
 
+def _handle_undecryptable(error: DecryptionError):
+    """A stored value that does not open in its row: a clear page, never a 500. The message
+    names the column, the row's ids and the key, never the value."""
+    _rollback()
+    log.error("encrypted value not readable: %s", error)
+    return render_error(409)
+
+
 def _handle_unexpected(error: Exception):
     _rollback()
     # The type and where it happened, never the message: messages can contain submitted text.
@@ -75,6 +90,7 @@ def _handle_unexpected(error: Exception):
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _handle_csrf)
+    app.register_error_handler(DecryptionError, _handle_undecryptable)
     app.register_error_handler(HTTPException, _handle_http)
     if not (app.debug or app.testing):  # In tests, a bug raises where it happened.
         app.register_error_handler(InternalServerError, _handle_unexpected)

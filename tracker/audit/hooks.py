@@ -27,7 +27,8 @@ CLINICAL_BLUEPRINTS = frozenset({"patients", "courses", "sessions", "measures", 
                                  "export", "audit", "care_team", "search"})
 # Requests that are not worth an event: typing buffers and stylesheet parts.
 NOT_AUDITED = frozenset({"sessions.autosave", "progress.page_css", "account.ping",
-                         "account.csrf_token", "static", "health.healthz"})
+                         "account.csrf_token", "static", "health.healthz",
+                         "csp_report"})
 ACTIONS = {
     "auth.login": "login", "auth.login_code": "login", "auth.logout": "logout",
     "export.patient_record": "export",

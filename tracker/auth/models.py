@@ -9,8 +9,8 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.crypto import EncryptedText
 from tracker.db import Base, UTCDateTime, utcnow
+from tracker.sealing import EncryptedText, encrypted
 
 if TYPE_CHECKING:
     from tracker.patients.models import Patient
@@ -37,7 +37,9 @@ class User(UserMixin, Base):
     # the start of enrolment and counts only once two_factor_enabled_at is set (a confirmed
     # code). Text, not String(n): it is to be stored encrypted, which makes it longer.
     # Encrypted at rest like the private notes: with it, anyone could make codes.
-    totp_secret: Mapped[str | None] = mapped_column(EncryptedText("users.totp_secret"))
+    totp_secret_sealed: Mapped[str | None] = mapped_column(
+        "totp_secret", EncryptedText("users.totp_secret", binds=("id",)))
+    totp_secret = encrypted("totp_secret_sealed")
     two_factor_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The time step of the last accepted code: a code is accepted only for a later step, so
     # that each one works once (RFC 6238 section 5.2).

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.crypto import EncryptedText
 from tracker.db import Base, UTCDateTime, utcnow
+from tracker.sealing import EncryptedText, encrypted
 
 if TYPE_CHECKING:
     from tracker.auth.models import User
@@ -66,7 +66,9 @@ class EmergencyAccess(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     # Why the record had to be opened. It may name clinical circumstances, so it is
     # encrypted like the private notes and never written to the audit trail.
-    reason: Mapped[str] = mapped_column(EncryptedText("emergency_access.reason"))
+    reason_sealed: Mapped[str] = mapped_column(
+        "reason", EncryptedText("emergency_access.reason", binds=("id", "user_id", "patient_id")))
+    reason = encrypted("reason_sealed")
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import Text, bindparam, func, select, table, update
 from sqlalchemy import column as sql_column
 
-from tracker import crypto
+from tracker import crypto, sealing
 from tracker.audit.hooks import record_command
 from tracker.db import get_db
 
@@ -39,6 +39,8 @@ def rotate_keys_command(batch_size: int) -> None:
 
     Values already on the current key are left alone; the others are read with the key they
     name and rewritten, all in one transaction (on error nothing changes). Safe to run again.
+    Each value stays sealed to its row (id and owner): one that does not open in its row
+    (copied there from another) stops the rotation, and is never re-sealed where it lies.
 
     \b
     Rotating a key, without downtime:
@@ -77,7 +79,11 @@ class EncryptedColumn:
     table: str
     primary_key: str
     column: str
-    label: str
+    type: sealing.EncryptedText
+
+    @property
+    def label(self) -> str:
+        return self.type.label
 
 
 def encrypted_columns() -> list[EncryptedColumn]:
@@ -88,10 +94,10 @@ def encrypted_columns() -> list[EncryptedColumn]:
     found = []
     for mapped in Base.metadata.sorted_tables:
         for column in mapped.columns:
-            if isinstance(column.type, crypto.EncryptedText):
+            if isinstance(column.type, sealing.EncryptedText):
                 [primary_key] = mapped.primary_key.columns
                 found.append(EncryptedColumn(mapped.name, primary_key.name, column.name,
-                                             column.type.label))
+                                             column.type))
     return found
 
 
@@ -101,25 +107,29 @@ def rotate(connection, ring: crypto.Keyring, *, batch_size: int = 500) -> Iterat
     so that nothing else about a row changes (no updated_at bump). Yields, per value, whether
     it is rewritten (for a progress bar and the count)."""
     for spec in encrypted_columns():
-        raw = table(spec.table, sql_column(spec.primary_key), sql_column(spec.column, Text))
+        bound = [name for name in spec.type.binds if name != spec.primary_key]
+        raw = table(spec.table, sql_column(spec.primary_key), sql_column(spec.column, Text),
+                    *(sql_column(name) for name in bound))
         key, value = raw.c[spec.primary_key], raw.c[spec.column]
         last = None
         while True:
-            query = (select(key, value).where(value.is_not(None)).order_by(key)
-                     .limit(batch_size))
+            query = (select(key, value, *(raw.c[name] for name in bound))
+                     .where(value.is_not(None)).order_by(key).limit(batch_size))
             if last is not None:
                 query = query.where(key > last)
             rows = connection.execute(query).all()
             if not rows:
                 break
             changes = []
-            for row_key, stored in rows:
+            for row_key, stored, *owners in rows:
                 if stored is None or ring.is_current(stored, spec.label):
                     yield False
                     continue
-                plaintext = ring.decrypt(stored, spec.label)
+                place = spec.type.place({spec.primary_key: row_key,
+                                         **dict(zip(bound, owners, strict=True))})
+                plaintext = ring.open(stored, place)
                 changes.append({"row_key": row_key, "stored": stored,
-                                "new": ring.encrypt(plaintext, spec.label)})
+                                "new": ring.seal(plaintext, place)})
                 yield True
             if changes:
                 connection.execute(

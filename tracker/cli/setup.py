@@ -13,7 +13,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
-from tracker import crypto, migrate
+from tracker import crypto, file_modes, migrate
 from tracker.config import ConfigError
 from tracker.db import get_db, get_engine
 
@@ -51,7 +51,7 @@ HAS_AUDIT_KEY = re.compile(r"^AUDIT_KEY\s*=", re.MULTILINE)
 def write_instance_config(instance_path: str) -> Path | None:
     """Create instance/config.py with fresh secrets; returns its path if it was created."""
     folder = Path(instance_path)
-    folder.mkdir(parents=True, exist_ok=True)
+    file_modes.secure_folder(folder)  # 0700: it holds the keys, and the database.
     path = folder / "config.py"
     if path.exists():
         return None

@@ -8,6 +8,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from tracker.access import get_session_or_404
 from tracker.db import get_db
@@ -34,6 +35,9 @@ def autosave(session_id: int):
     except SessionLocked:
         db.rollback()
         return jsonify(status="locked"), 409
+    except unsaved.DraftTooLarge:
+        db.rollback()
+        return _too_large()
     except (IntegrityError, StaleDataError):
         # Two autosaves of one tab crossed (a page-close beacon and a timed one), or a save
         # removed this copy meanwhile: the page keeps its typing and sends it again.
@@ -41,6 +45,17 @@ def autosave(session_id: int):
         return jsonify(status="retry"), 409
     return jsonify(status="saved", saved_at=draft.saved_at.isoformat(),
                    stale=version != session.version)
+
+
+def _too_large():
+    return jsonify(status="too_large", message=unsaved.TOO_LARGE), 413
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _request_too_large(_error):
+    """Larger than any request the app reads: the autosave says so in its own terms."""
+    get_db().rollback()
+    return _too_large() if request.endpoint == "sessions.autosave" else render_error(413)
 
 
 @bp.route("/sessions/<id:session_id>/drafts/<id:draft_id>/discard", methods=["POST"])
@@ -71,15 +86,19 @@ def remove_item(session_id: int, kind: str, item_id: int):
     if version != session.version:
         # The page is out of date: removing now would also restore its stale text as if it
         # were typed on top of the latest save. Keep what it holds, and refuse.
-        unsaved.keep_conflict_copy(db, current_user, session, editor_id, version,
-                                   editing.posted_data(request.form))
+        try:
+            unsaved.keep_conflict_copy(db, current_user, session, editor_id, version,
+                                       editing.posted_data(request.form))
+        except unsaved.DraftTooLarge:
+            flash(unsaved.TOO_LARGE, "error")
+            return redirect(url_for("sessions.edit", session_id=session.id))
         db.commit()
         flash("Someone saved this session after this page was opened; nothing was removed. "
               "What the page held is kept below to reconcile.", "error")
         return redirect(url_for("sessions.edit", session_id=session.id))
-    unsaved.autosave(db, current_user, session, editor_id, version,
-                     editing.posted_data(request.form))
     try:
+        unsaved.autosave(db, current_user, session, editor_id, version,
+                         editing.posted_data(request.form))
         remove_added(db, session, kind, item_id)
         session.updated_by_id = current_user.id
         db.commit()
@@ -87,29 +106,25 @@ def remove_item(session_id: int, kind: str, item_id: int):
     except ThreadRuleError as error:
         db.rollback()
         flash(str(error), "error")
+    except unsaved.DraftTooLarge:
+        db.rollback()
+        flash(unsaved.TOO_LARGE + " Nothing was removed.", "error")
     return redirect(url_for("sessions.edit", session_id=session.id))
+
+
+EXPIRED = ("This page could not be saved: its security token was missing or out of date (a new "
+           "sign-in meanwhile, or a request that did not come from this app's own page), so "
+           "nothing was saved or kept. Go back to the page: what you typed is still in it, or "
+           "in its autosaved copy (open the session again to get it back); then save again.")
 
 
 @bp.errorhandler(CSRFError)
 def _expired_page(_error):
-    """A page opened before a new sign-in carries a stale CSRF token. Its autosave learns to
-    fetch a fresh one; a Save from it is kept as an unsaved copy rather than lost."""
-    db = get_db()
-    db.rollback()
+    """A request without a valid CSRF token changes nothing (docs/security.md): it may come
+    from another page on the same site, whose fields must never reach the therapist's
+    drafts. What a real, expired page held stays in the browser, and that page's autosave
+    fetches a fresh token and keeps it server-side."""
+    get_db().rollback()
     if request.endpoint == "sessions.autosave":
         return jsonify(status="csrf"), 400
-    session_id = (request.view_args or {}).get("session_id")
-    editor_id = request.form.get("editor_id", "")
-    if (request.endpoint == "sessions.edit" and current_user.is_authenticated and session_id
-            and editing.EDITOR_ID.match(editor_id)):
-        session = get_session_or_404(db, current_user, session_id)
-        if not session.is_signed:
-            version = editing.bounded_int(request.form.get("version")) or session.version
-            unsaved.keep_conflict_copy(db, current_user, session, editor_id, version,
-                                       editing.posted_data(request.form))
-            db.commit()
-            flash("This page had expired (you signed in again meanwhile), so it was not "
-                  "saved. Nothing is lost: what you typed is kept below; load it into the "
-                  "form and save.", "error")
-            return redirect(url_for("sessions.edit", session_id=session.id))
-    return render_error(400)
+    return render_error(400, EXPIRED if request.endpoint == "sessions.edit" else None)

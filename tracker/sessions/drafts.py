@@ -11,11 +11,36 @@ from tracker.db import utcnow
 from tracker.sessions.models import SessionDraft, TherapySession
 from tracker.sessions.services import SessionLocked
 
+# The longest field of the session form (the private notes) and a whole page's worth: what a
+# draft may hold. Larger is refused, not stored (a 900 kB field was, once).
+MAX_FIELD_CHARS = 50_000
+MAX_DRAFT_CHARS = 400_000
+TOO_LARGE = ("Not saved: what this page holds is too large to keep as a draft (one field "
+             f"may hold up to {MAX_FIELD_CHARS:,} characters). Your text is still on the "
+             "page; shorten it to have it saved.")
+
+
+class DraftTooLarge(Exception):
+    """What a page posted is larger than a draft may be; nothing was stored."""
+
+
+def check_size(data: dict) -> None:
+    total = 0
+    for key, values in data.items():
+        for value in values if isinstance(values, list) else [values]:
+            size = len(value) if isinstance(value, str) else 0
+            if size > MAX_FIELD_CHARS:
+                raise DraftTooLarge()
+            total += size + len(key)
+    if total > MAX_DRAFT_CHARS:
+        raise DraftTooLarge()
+
 
 def autosave(db: Session, user: User, session: TherapySession, editor_id: str,
              base_version: int, data: dict) -> SessionDraft:
     if session.is_signed:
         raise SessionLocked()
+    check_size(data)
     draft = db.scalar(select(SessionDraft).where(
         SessionDraft.session_id == session.id, SessionDraft.user_id == user.id,
         SessionDraft.editor_id == editor_id, SessionDraft.kind == "autosave"))
@@ -35,6 +60,7 @@ def keep_conflict_copy(db: Session, user: User, session: TherapySession, editor_
     """A save that was refused is kept whole, to be reconciled by the therapist. One copy per
     author and session: a later refused save replaces the earlier one (and this tab's
     autosave), so retrying never piles up copies to discard one by one."""
+    check_size(data)
     draft = SessionDraft(session_id=session.id, user_id=user.id, editor_id=editor_id,
                          kind="conflict", base_version=base_version, data=data,
                          saved_at=utcnow())

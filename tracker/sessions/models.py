@@ -18,8 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.crypto import EncryptedJSON, EncryptedText
 from tracker.db import Base, UTCDateTime, one_of, utcnow
+from tracker.sealing import EncryptedJSON, EncryptedText, encrypted
 from tracker.sessions.kinds import KIND_CODES, SessionKind, get_kind
 
 if TYPE_CHECKING:
@@ -121,8 +121,11 @@ class PsychotherapyNote(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("therapy_sessions.id"))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    # Encrypted at rest (tracker/crypto.py): the raw column holds "v1:<key id>:...".
-    body: Mapped[str] = mapped_column(EncryptedText("psychotherapy_notes.body"), default="")
+    # Encrypted at rest, sealed to this row, its session and its author (tracker/sealing.py):
+    # the column holds "v2:<key id>:...", `body` the text.
+    body_sealed: Mapped[str] = mapped_column(
+        "body", EncryptedText("psychotherapy_notes.body", binds=("id", "session_id", "author_id")))
+    body = encrypted("body_sealed", default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     def __repr__(self) -> str:
@@ -168,7 +171,9 @@ class SessionDraft(Base):
     kind: Mapped[str] = mapped_column(String(16), default="autosave")
     base_version: Mapped[int] = mapped_column(Integer)
     # Everything typed on the page, private notes included: encrypted like them.
-    data: Mapped[dict] = mapped_column(EncryptedJSON("session_drafts.data"))
+    data_sealed: Mapped[str] = mapped_column(
+        "data", EncryptedJSON("session_drafts.data", binds=("id", "session_id", "user_id")))
+    data = encrypted("data_sealed")
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:

@@ -159,8 +159,11 @@ def _save(db, session, carry, form):
     except (sessions.EditConflict, StaleDataError):
         db.rollback()
         session = get_session_or_404(db, current_user, session_id)
-        unsaved.keep_conflict_copy(db, current_user, session, form.editor_id.data,
-                                   form.version.data, editing.posted_data(request.form))
+        try:
+            unsaved.keep_conflict_copy(db, current_user, session, form.editor_id.data,
+                                       form.version.data, editing.posted_data(request.form))
+        except unsaved.DraftTooLarge:
+            return unsaved.TOO_LARGE
         db.commit()
         flash("Someone saved this session after you opened it, so your save was not applied. "
               "Nothing is lost: your version is kept below the saved one to reconcile.", "error")
@@ -172,8 +175,12 @@ def _save(db, session, carry, form):
     if pending:
         # Typed about items still without a decision: not part of the record yet, and not
         # lost either. Kept as this page's unsaved typing, on the version just saved.
-        unsaved.autosave(db, current_user, session, form.editor_id.data, session.version,
-                         editing.posted_data(request.form))
+        try:
+            unsaved.autosave(db, current_user, session, form.editor_id.data,
+                             session.version, editing.posted_data(request.form))
+        except unsaved.DraftTooLarge:
+            flash("Session saved. " + unsaved.TOO_LARGE, "success")
+            return None
         db.commit()
         flash(f"Session saved. What you typed for {pending} item(s) without a decision is "
               "kept as unsaved typing until you choose a decision.", "success")
@@ -185,9 +192,12 @@ def _save(db, session, carry, form):
 def _keep_typed(db, session, form) -> None:
     """A form with errors is also autosaved, so leaving the page loses nothing."""
     if editing.EDITOR_ID.match(form.editor_id.data or ""):
-        unsaved.autosave(db, current_user, session, form.editor_id.data,
-                         editing.bounded_int(request.form.get("version")) or session.version,
-                         editing.posted_data(request.form))
+        try:
+            unsaved.autosave(db, current_user, session, form.editor_id.data,
+                             editing.bounded_int(request.form.get("version")) or session.version,
+                             editing.posted_data(request.form))
+        except unsaved.DraftTooLarge:
+            return  # Still on the page that is shown again, with the errors marked.
         db.commit()
 
 

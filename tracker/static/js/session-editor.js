@@ -70,6 +70,9 @@
               (result.stale ? ". Someone saved this session since you opened it: your typing is kept; save to reconcile." : "."));
         } else if (result.status === "locked") {
           say("This session has been signed; further typing is not saved.");
+        } else if (result.status === "too_large") {
+          // Refused for its size: the text stays on the page; the next edit tries again.
+          say(result.message || "Not saved: this page holds too much text to keep as a draft. Shorten it to have it saved.");
         } else {
           dirty = true;
           say("Your typing could not be saved yet; it will be retried.");
