@@ -11,14 +11,12 @@ Events hold ids and action codes only.
 
 from __future__ import annotations
 
-import click
 from flask import Flask, current_app, g, has_request_context, request
-from flask.cli import with_appcontext
 from flask_login import current_user
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from tracker.audit import chain
+from tracker.audit import chain, checkpoints
 from tracker.db import SAFE_METHODS, get_db, get_engine
 from tracker.limits import REAUTHENTICATION_ENDPOINTS
 
@@ -44,6 +42,16 @@ RECORD_ARGS = (("session_id", "session"), ("measure_id", "measure"), ("course_id
 
 def key() -> bytes:
     return current_app.config["AUDIT_KEY"].encode()
+
+
+def append(db: Session, **fields) -> None:
+    """The next event, and the day's first checkpoint (tracker/audit/checkpoints.py) of the
+    head it follows: committed, unless this transaction already appended."""
+    first = not db.info.get("audit_appended")
+    db.info["audit_appended"] = True
+    event = chain.append(db, key(), **fields)
+    if first:
+        checkpoints.maybe_daily(current_app, key(), event.seq - 1, event.prev_hmac)
 
 
 def action_for(endpoint: str, method: str) -> str:
@@ -108,7 +116,7 @@ def _on_commit(db: Session) -> None:
     if endpoint in NOT_AUDITED or g.get("_audit_written"):
         return
     g._audit_written = True
-    chain.append(db, key(), action=action_for(endpoint, request.method), actor_id=_actor_id(),
+    append(db, action=action_for(endpoint, request.method), actor_id=_actor_id(),
                  remote_addr=request.remote_addr, **_subject(db))
 
 
@@ -153,7 +161,7 @@ def _attempted_account() -> int | None:
 def _write_apart(action: str, *, actor_id: int | None, subject: dict) -> None:
     """An event with no change to go with: its own short transaction."""
     with Session(bind=get_engine()) as db:
-        chain.append(db, key(), action=action, actor_id=actor_id,
+        append(db, action=action, actor_id=actor_id,
                      remote_addr=request.remote_addr, **subject)
         db.commit()
 
@@ -168,25 +176,17 @@ def record_command(db: Session, name: str, **subject) -> None:
         who = getpass.getuser()
     except (KeyError, OSError):
         who = "unknown"
-    chain.append(db, key(), action=f"command {name}", remote_addr=f"cli:{who}", **subject)
+    append(db, action=f"command {name}", remote_addr=f"cli:{who}", **subject)
     db.commit()
 
 
-@click.command("verify-audit")
-@with_appcontext
-def verify_audit_command() -> None:
-    """Check the whole audit chain; name the first event that does not verify."""
-    with Session(bind=get_engine()) as db:
-        verdict = chain.verify(db, key())
-    if verdict.ok:
-        click.echo(f"Audit trail intact: {verdict.checked} events verified.")
-        return
-    raise click.ClickException(
-        f"Audit trail broken at event {verdict.broken_seq}: {verdict.reason} "
-        f"({verdict.checked} events verified before it).")
+def _transaction_ended(db: Session) -> None:
+    db.info.pop("audit_appended", None)
 
 
 def init_app(app: Flask) -> None:
     event.listen(app.extensions["tracker.sessionmaker"], "before_commit", _on_commit)
     event.listen(app.extensions["tracker.sessionmaker"], "after_flush", _on_flush)
+    for name in ("after_commit", "after_rollback"):
+        event.listen(app.extensions["tracker.sessionmaker"], name, _transaction_ended)
     app.after_request(_after_request)
