@@ -71,6 +71,13 @@ def name_subject(record_type: str, record_id: int, patient_id: int) -> None:
     g._audit_created = (record_type, record_id, patient_id)
 
 
+def name_subjects(patient_ids, *, emergency=()) -> None:
+    """Name the patients a page shows when it shows several (a list, search results): its
+    events list them. `emergency`: those of them seen only through emergency access."""
+    g._audit_subjects = frozenset(patient_ids)
+    g._audit_emergency = frozenset(emergency)
+
+
 def _subject(db: Session) -> dict:
     """Patient and record of the current request (ids only): from its URL, or else from
     what it created (a new patient, course or session)."""
@@ -117,7 +124,8 @@ def _on_commit(db: Session) -> None:
         return
     g._audit_written = True
     append(db, action=action_for(endpoint, request.method), actor_id=_actor_id(),
-                 remote_addr=request.remote_addr, **_subject(db))
+           remote_addr=request.remote_addr, subjects=g.get("_audit_subjects", ()),
+           **_subject(db))
 
 
 def _after_request(response):
@@ -136,14 +144,35 @@ def _after_request(response):
         actor_id = _actor_id()
         get_db().rollback()
         _write_apart(("reauth_failed " if response.status_code == 401 else "reauth_locked_out ")
-                     + endpoint, actor_id=actor_id, subject={})
-    elif (request.method in SAFE_METHODS and response.status_code == 200
-          and request.blueprint in CLINICAL_BLUEPRINTS):
-        subject = _subject(get_db())
-        get_db().rollback()
-        _write_apart(action_for(endpoint, request.method), actor_id=_actor_id(),
-                     subject=subject)
+                     + endpoint, actor_id=actor_id,
+                     subject={"subjects": g.get("_audit_subjects", ())})
+    elif (request.blueprint in CLINICAL_BLUEPRINTS and response.status_code == 200
+          and (request.method in SAFE_METHODS or not g.get("_audit_written"))):
+        # A page of patient data: a GET, or a POST answered with a page (a form shown again
+        # with its errors, a confirmation) that changed nothing.
+        _write_views(endpoint)
     return response
+
+
+def _write_views(endpoint: str) -> None:
+    """The view event of this response, and, for the patients it showed only through
+    emergency access (an administrator's search), an emergency one naming them."""
+    subject, actor_id = _subject(get_db()), _actor_id()
+    get_db().rollback()
+    action = action_for(endpoint, "GET")
+    subjects = set(g.get("_audit_subjects", ()))
+    opened = subjects & set(g.get("_audit_emergency", ()))
+    events = []
+    if subjects - opened or not opened:
+        events.append((action, {**subject, "subjects": subjects - opened}))
+    if opened:
+        events.append((f"emergency {action}".replace("emergency emergency ", "emergency "),
+                       {**subject, "subjects": opened}))
+    with Session(bind=get_engine()) as db:
+        for name, fields in events:
+            append(db, action=name, actor_id=actor_id, remote_addr=request.remote_addr,
+                   **fields)
+        db.commit()
 
 
 def _attempted_account() -> int | None:
@@ -161,8 +190,8 @@ def _attempted_account() -> int | None:
 def _write_apart(action: str, *, actor_id: int | None, subject: dict) -> None:
     """An event with no change to go with: its own short transaction."""
     with Session(bind=get_engine()) as db:
-        append(db, action=action, actor_id=actor_id,
-                     remote_addr=request.remote_addr, **subject)
+        append(db, action=action, actor_id=actor_id, remote_addr=request.remote_addr,
+               **subject)
         db.commit()
 
 
