@@ -186,3 +186,20 @@ def test_postgresql_truncate_is_refused_or_detected(scratch_url, tmp_path, app_c
     result = own.test_cli_runner().invoke(args=["verify-audit"])
     assert result.exit_code != 0 and "the chain is empty" in result.output
     own.extensions["tracker.engine"].dispose()
+
+
+@pytest.fixture
+def blocked_config(app_config, tmp_path):
+    """A checkpoint file that cannot be created (its folder is a file)."""
+    (tmp_path / "blocker").write_text("")
+    app_config["AUDIT_CHECKPOINT_FILE"] = str(tmp_path / "blocker" / "checkpoints.jsonl")
+    return app_config
+
+
+def test_an_unwritable_checkpoint_file_is_said_and_pages_still_answer(
+        blocked_config, app, therapist, therapist_client, caplog):
+    _views(app, therapist, therapist_client, count=2)  # Logged, never a 500.
+    assert "audit checkpoint could not be written" in caplog.text
+    for command in ("audit-checkpoint", "verify-audit"):
+        result = app.test_cli_runner().invoke(args=[command])
+        assert result.exit_code == 1 and "No audit checkpoint written" in result.output

@@ -38,6 +38,11 @@ log = logging.getLogger("tracker.audit")
 log.setLevel(logging.INFO)  # Checkpoints reach the log whatever the root logger's level.
 
 
+class CheckpointFileError(Exception):
+    """The checkpoint file cannot be written, or holds a line that is not a checkpoint
+    signed with AUDIT_KEY."""
+
+
 @dataclass(frozen=True)
 class Checkpoint:
     seq: int
@@ -84,14 +89,20 @@ def write(app: Flask, key: bytes, seq: int, event_hmac: str, reason: str) -> Che
 
 
 def write_current(app: Flask, key: bytes, db: Session, reason: str) -> Checkpoint:
-    return write(app, key, *last_event(db), reason)
+    """A checkpoint of the chain's committed end; CheckpointFileError when the file cannot
+    be written (for the commands to say so)."""
+    try:
+        return write(app, key, *last_event(db), reason)
+    except OSError as error:
+        raise CheckpointFileError(f"cannot write to {file_path(app)}: {error.strerror}") \
+            from error
 
 
 def daily_due(app: Flask) -> bool:
     """True when no checkpoint was written today (UTC): the file is missing or older."""
     try:
         modified = os.stat(file_path(app)).st_mtime
-    except FileNotFoundError:
+    except OSError:  # Missing, or its folder is: write one (or log why it cannot be).
         return True
     return datetime.fromtimestamp(modified, UTC).date() != datetime.now(UTC).date()
 
@@ -105,10 +116,6 @@ def maybe_daily(app: Flask, key: bytes, seq: int, event_hmac: str) -> None:
         write(app, key, seq, event_hmac, "daily")
     except OSError as error:
         log.error("audit checkpoint could not be written: %s", error.strerror)
-
-
-class CheckpointFileError(Exception):
-    """The checkpoint file holds a line that is not a checkpoint signed with AUDIT_KEY."""
 
 
 def read(app: Flask, key: bytes) -> list[Checkpoint]:

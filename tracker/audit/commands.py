@@ -31,7 +31,7 @@ def verify_audit_command() -> None:
         problem = checkpoints.check(db, points, verdict.checked)
         if problem:
             raise click.ClickException(f"Audit trail cut short: {problem}.")
-        point = checkpoints.write_current(current_app, key(), db, "verify-audit")
+        point = _checkpoint(db, "verify-audit")
     if not points:
         click.echo("No earlier checkpoint to compare with: from now on the end of the chain "
                    f"is anchored in {checkpoints.file_path(current_app)}.")
@@ -46,6 +46,13 @@ def audit_checkpoint_command() -> None:
     """Write a signed checkpoint of the audit chain's end to the checkpoint file and the log
     (run daily by a timer: deploy/kap-tracker-checkpoint.timer)."""
     with Session(bind=get_engine()) as db:
-        point = checkpoints.write_current(current_app, key(), db, "command")
+        point = _checkpoint(db, "command")
     click.echo(f"Audit checkpoint written at event {point.seq} to "
                f"{checkpoints.file_path(current_app)}.")
+
+
+def _checkpoint(db: Session, reason: str) -> checkpoints.Checkpoint:
+    try:
+        return checkpoints.write_current(current_app, key(), db, reason)
+    except checkpoints.CheckpointFileError as error:
+        raise click.ClickException(f"No audit checkpoint written: {error}.") from error

@@ -69,8 +69,11 @@ def backup_command(path: str) -> None:
 
     url = get_engine().url
     # Anchored first: the backup holds at least this much of the chain.
-    with Session(bind=get_engine()) as db:
-        checkpoints.write_current(current_app, key(), db, "backup")
+    try:
+        with Session(bind=get_engine()) as db:
+            checkpoints.write_current(current_app, key(), db, "backup")
+    except checkpoints.CheckpointFileError as error:
+        raise click.ClickException(f"No backup made: {error}.") from error
     try:
         outcome = backup.backup(url, path)
     except backup.BackupError as error:
