@@ -39,6 +39,9 @@ class Defaults:
     # The audit trail's HMAC key (tracker/audit/chain.py). Required outside debug/testing;
     # `init` writes one. Keep a copy apart from the database backups.
     AUDIT_KEY = None
+    # Signed checkpoints of the audit chain's end (tracker/audit/checkpoints.py): None means
+    # audit-checkpoints.jsonl in the instance folder.
+    AUDIT_CHECKPOINT_FILE = None
 
     # Database: None means instance/tracker.sqlite3.
     DATABASE_URL = None

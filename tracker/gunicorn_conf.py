@@ -42,6 +42,9 @@ forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1"
 
 # Access log without query strings: a search (/search?q=...) or a patient filter must never
 # reach a log. %(U)s is the path alone; %(r)s would include the query.
+# Control characters in a line (a decoded %0a or %1b in the path) are escaped, so that a
+# request cannot forge a line or send a terminal escape (tracker/logs.py).
+logger_class = "tracker.logs.GunicornLogger"
 accesslog = "-"
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"

@@ -1,6 +1,6 @@
 """Imports every model so that Base.metadata is complete (for Alembic and tests)."""
 
-from tracker.audit.models import AuditEvent, AuditHead
+from tracker.audit.models import AuditEvent, AuditHead, AuditSubject
 from tracker.auth.models import LoginSession, User
 from tracker.care_team.models import CareTeamMember, EmergencyAccess
 from tracker.courses.models import Course
@@ -22,6 +22,7 @@ __all__ = [
     "Addendum",
     "AuditEvent",
     "AuditHead",
+    "AuditSubject",
     "Belief",
     "BeliefRating",
     "BoosterDose",

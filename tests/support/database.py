@@ -17,7 +17,8 @@ from tracker.db import Base, get_db, make_engine
 
 # Tables that record what happened (audit events, login sessions): a refused request may
 # still add to them by design, so "nothing changed" snapshots leave them out.
-RECORD_KEEPING_TABLES = frozenset({"audit_events", "audit_head", "login_sessions"})
+RECORD_KEEPING_TABLES = frozenset({"audit_events", "audit_subjects", "audit_head",
+                                   "login_sessions"})
 
 
 def postgres_database(url: str):
@@ -60,9 +61,13 @@ def drop_append_only_triggers(engine) -> None:
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql("DROP TRIGGER IF EXISTS audit_events_no_update")
             connection.exec_driver_sql("DROP TRIGGER IF EXISTS audit_events_no_delete")
+            connection.exec_driver_sql("DROP TRIGGER IF EXISTS audit_subjects_no_update")
+            connection.exec_driver_sql("DROP TRIGGER IF EXISTS audit_subjects_no_delete")
         else:
             connection.exec_driver_sql(
                 "DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events")
+            connection.exec_driver_sql(
+                "DROP TRIGGER IF EXISTS audit_subjects_append_only ON audit_subjects")
 
 
 def empty_tables(engine) -> None:

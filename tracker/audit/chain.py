@@ -9,30 +9,36 @@ from __future__ import annotations
 
 import hashlib
 import hmac as hmac_lib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.audit.models import AuditEvent, AuditHead
+from tracker.audit.models import AuditEvent, AuditHead, AuditSubject
 from tracker.db import utcnow
 
 GENESIS = "0" * 64
 
 
 def _digest(key: bytes, prev: str, seq: int, occurred_at: datetime, actor_id, action: str,
-            patient_id, record_type, record_id, remote_addr) -> str:
+            patient_id, record_type, record_id, remote_addr, subjects=()) -> str:
     stamp = occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    message = "\x1f".join(str(part) if part is not None else "" for part in (
-        prev, seq, stamp, actor_id, action, patient_id, record_type, record_id, remote_addr))
+    parts = [prev, seq, stamp, actor_id, action, patient_id, record_type, record_id, remote_addr]
+    if subjects:  # Events without a subject list hash as they always did.
+        parts.append(",".join(str(pid) for pid in sorted(subjects)))
+    message = "\x1f".join(str(part) if part is not None else "" for part in parts)
     return hmac_lib.new(key, message.encode(), hashlib.sha256).hexdigest()
 
 
 def append(db: Session, key: bytes, *, action: str, actor_id: int | None = None,
            patient_id: int | None = None, record_type: str | None = None,
-           record_id: int | None = None, remote_addr: str | None = None) -> AuditEvent:
-    """Add the next event in this transaction (the head row is locked until it ends)."""
+           record_id: int | None = None, remote_addr: str | None = None,
+           subjects: Iterable[int] = ()) -> AuditEvent:
+    """Add the next event in this transaction (the head row is locked until it ends).
+    `subjects`: the patients the response showed, when it showed several."""
+    subjects = sorted(set(subjects))
     head = db.scalar(select(AuditHead).where(AuditHead.id == 1).with_for_update())
     if head is None:
         head = AuditHead(id=1, seq=0, hmac=GENESIS)
@@ -43,11 +49,25 @@ def append(db: Session, key: bytes, *, action: str, actor_id: int | None = None,
                        remote_addr=(remote_addr or None) and remote_addr[:64],
                        prev_hmac=head.hmac)
     event.hmac = _digest(key, event.prev_hmac, event.seq, event.occurred_at, actor_id, action,
-                         patient_id, record_type, record_id, event.remote_addr)
+                         patient_id, record_type, record_id, event.remote_addr, subjects)
     head.seq, head.hmac = event.seq, event.hmac
     db.add(event)
     db.flush()
+    if subjects:
+        db.add_all(AuditSubject(event_id=event.id, patient_id=pid) for pid in subjects)
+        db.flush()
     return event
+
+
+def _subjects_of(db: Session, events) -> dict[int, list[int]]:
+    """The subject lists of a batch of events, by event id."""
+    found: dict[int, list[int]] = {}
+    if events:
+        for event_id, patient_id in db.execute(
+                select(AuditSubject.event_id, AuditSubject.patient_id)
+                .where(AuditSubject.event_id.in_([event.id for event in events]))):
+            found.setdefault(event_id, []).append(patient_id)
+    return found
 
 
 @dataclass(frozen=True)
@@ -64,6 +84,7 @@ def verify(db: Session, key: bytes, *, batch: int = 5000) -> Verdict:
     while True:
         events = db.scalars(select(AuditEvent).where(AuditEvent.seq >= expected)
                             .order_by(AuditEvent.seq).limit(batch)).all()
+        subjects = _subjects_of(db, events)
         for event in events:
             if event.seq != expected:
                 return Verdict(False, checked, expected, f"event {expected} is missing")
@@ -71,7 +92,7 @@ def verify(db: Session, key: bytes, *, batch: int = 5000) -> Verdict:
                 return Verdict(False, checked, event.seq, "it does not follow the one before")
             digest = _digest(key, event.prev_hmac, event.seq, event.occurred_at,
                              event.actor_id, event.action, event.patient_id, event.record_type,
-                             event.record_id, event.remote_addr)
+                             event.record_id, event.remote_addr, subjects.get(event.id, ()))
             if not hmac_lib.compare_digest(digest, event.hmac):
                 return Verdict(False, checked, event.seq, "its content was changed")
             prev, expected, checked = event.hmac, expected + 1, checked + 1

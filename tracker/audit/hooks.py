@@ -11,14 +11,12 @@ Events hold ids and action codes only.
 
 from __future__ import annotations
 
-import click
 from flask import Flask, current_app, g, has_request_context, request
-from flask.cli import with_appcontext
 from flask_login import current_user
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from tracker.audit import chain
+from tracker.audit import chain, checkpoints
 from tracker.db import SAFE_METHODS, get_db, get_engine
 from tracker.limits import REAUTHENTICATION_ENDPOINTS
 
@@ -47,6 +45,16 @@ def key() -> bytes:
     return current_app.config["AUDIT_KEY"].encode()
 
 
+def append(db: Session, **fields) -> None:
+    """The next event, and the day's first checkpoint (tracker/audit/checkpoints.py) of the
+    head it follows: committed, unless this transaction already appended."""
+    first = not db.info.get("audit_appended")
+    db.info["audit_appended"] = True
+    event = chain.append(db, key(), **fields)
+    if first:
+        checkpoints.maybe_daily(current_app, key(), event.seq - 1, event.prev_hmac)
+
+
 def action_for(endpoint: str, method: str) -> str:
     if endpoint in ACTIONS and not (endpoint.startswith("care_team.")
                                     and method in SAFE_METHODS):
@@ -62,6 +70,13 @@ def name_subject(record_type: str, record_id: int, patient_id: int) -> None:
     """Name what a change created as its event's subject (for records whose URL does not
     say which patient they concern)."""
     g._audit_created = (record_type, record_id, patient_id)
+
+
+def name_subjects(patient_ids, *, emergency=()) -> None:
+    """Name the patients a page shows when it shows several (a list, search results): its
+    events list them. `emergency`: those of them seen only through emergency access."""
+    g._audit_subjects = frozenset(patient_ids)
+    g._audit_emergency = frozenset(emergency)
 
 
 def _subject(db: Session) -> dict:
@@ -109,8 +124,9 @@ def _on_commit(db: Session) -> None:
     if endpoint in NOT_AUDITED or g.get("_audit_written"):
         return
     g._audit_written = True
-    chain.append(db, key(), action=action_for(endpoint, request.method), actor_id=_actor_id(),
-                 remote_addr=request.remote_addr, **_subject(db))
+    append(db, action=action_for(endpoint, request.method), actor_id=_actor_id(),
+           remote_addr=request.remote_addr, subjects=g.get("_audit_subjects", ()),
+           **_subject(db))
 
 
 def _after_request(response):
@@ -129,14 +145,35 @@ def _after_request(response):
         actor_id = _actor_id()
         get_db().rollback()
         _write_apart(("reauth_failed " if response.status_code == 401 else "reauth_locked_out ")
-                     + endpoint, actor_id=actor_id, subject={})
-    elif (request.method in SAFE_METHODS and response.status_code == 200
-          and request.blueprint in CLINICAL_BLUEPRINTS):
-        subject = _subject(get_db())
-        get_db().rollback()
-        _write_apart(action_for(endpoint, request.method), actor_id=_actor_id(),
-                     subject=subject)
+                     + endpoint, actor_id=actor_id,
+                     subject={"subjects": g.get("_audit_subjects", ())})
+    elif (request.blueprint in CLINICAL_BLUEPRINTS and response.status_code == 200
+          and (request.method in SAFE_METHODS or not g.get("_audit_written"))):
+        # A page of patient data: a GET, or a POST answered with a page (a form shown again
+        # with its errors, a confirmation) that changed nothing.
+        _write_views(endpoint)
     return response
+
+
+def _write_views(endpoint: str) -> None:
+    """The view event of this response, and, for the patients it showed only through
+    emergency access (an administrator's search), an emergency one naming them."""
+    subject, actor_id = _subject(get_db()), _actor_id()
+    get_db().rollback()
+    action = action_for(endpoint, "GET")
+    subjects = set(g.get("_audit_subjects", ()))
+    opened = subjects & set(g.get("_audit_emergency", ()))
+    events = []
+    if subjects - opened or not opened:
+        events.append((action, {**subject, "subjects": subjects - opened}))
+    if opened:
+        events.append((f"emergency {action}".replace("emergency emergency ", "emergency "),
+                       {**subject, "subjects": opened}))
+    with Session(bind=get_engine()) as db:
+        for name, fields in events:
+            append(db, action=name, actor_id=actor_id, remote_addr=request.remote_addr,
+                   **fields)
+        db.commit()
 
 
 def _attempted_account() -> int | None:
@@ -154,8 +191,8 @@ def _attempted_account() -> int | None:
 def _write_apart(action: str, *, actor_id: int | None, subject: dict) -> None:
     """An event with no change to go with: its own short transaction."""
     with Session(bind=get_engine()) as db:
-        chain.append(db, key(), action=action, actor_id=actor_id,
-                     remote_addr=request.remote_addr, **subject)
+        append(db, action=action, actor_id=actor_id, remote_addr=request.remote_addr,
+               **subject)
         db.commit()
 
 
@@ -169,25 +206,17 @@ def record_command(db: Session, name: str, **subject) -> None:
         who = getpass.getuser()
     except (KeyError, OSError):
         who = "unknown"
-    chain.append(db, key(), action=f"command {name}", remote_addr=f"cli:{who}", **subject)
+    append(db, action=f"command {name}", remote_addr=f"cli:{who}", **subject)
     db.commit()
 
 
-@click.command("verify-audit")
-@with_appcontext
-def verify_audit_command() -> None:
-    """Check the whole audit chain; name the first event that does not verify."""
-    with Session(bind=get_engine()) as db:
-        verdict = chain.verify(db, key())
-    if verdict.ok:
-        click.echo(f"Audit trail intact: {verdict.checked} events verified.")
-        return
-    raise click.ClickException(
-        f"Audit trail broken at event {verdict.broken_seq}: {verdict.reason} "
-        f"({verdict.checked} events verified before it).")
+def _transaction_ended(db: Session) -> None:
+    db.info.pop("audit_appended", None)
 
 
 def init_app(app: Flask) -> None:
     event.listen(app.extensions["tracker.sessionmaker"], "before_commit", _on_commit)
     event.listen(app.extensions["tracker.sessionmaker"], "after_flush", _on_flush)
+    for name in ("after_commit", "after_rollback"):
+        event.listen(app.extensions["tracker.sessionmaker"], name, _transaction_ended)
     app.after_request(_after_request)

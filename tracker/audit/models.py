@@ -35,6 +35,17 @@ class AuditEvent(Base):
         return f"<AuditEvent seq={self.seq} action={self.action}>"
 
 
+class AuditSubject(Base):
+    """A patient whose data the response of an event showed, when it showed several (a
+    patient list, search results): chained with its event."""
+
+    __tablename__ = "audit_subjects"
+    __table_args__ = (Index("ix_audit_subjects_patient_id_event_id", "patient_id", "event_id"),)
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("audit_events.id"), primary_key=True)
+    patient_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
 class AuditHead(Base):
     """The chain's last link, one row. Writers lock it, so events never fork."""
 

@@ -7,11 +7,11 @@ from datetime import date, datetime, time
 
 from flask import Blueprint, render_template, request
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from tracker import dates
 from tracker.access import get_patient_or_404, require_admin
-from tracker.audit.models import AuditEvent
+from tracker.audit.models import AuditEvent, AuditSubject
 from tracker.auth.models import User
 from tracker.db import get_db
 from tracker.patients.models import Patient
@@ -34,6 +34,11 @@ def _listing(*conditions):
         .where(*conditions).order_by(AuditEvent.seq.desc())
         .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
     return rows, total, page
+
+
+def concerns(named, listed):
+    """Events naming a patient as their subject, or among the patients a page showed."""
+    return or_(named, AuditEvent.id.in_(select(AuditSubject.event_id).where(listed)))
 
 
 def _int_arg(name: str) -> int | None:
@@ -60,10 +65,12 @@ def browse():
     if filters["actor"] is not None:
         conditions.append(AuditEvent.actor_id == filters["actor"])
     if filters["patient"] is not None:
-        conditions.append(AuditEvent.patient_id == filters["patient"])
+        conditions.append(concerns(AuditEvent.patient_id == filters["patient"],
+                                   AuditSubject.patient_id == filters["patient"]))
     if filters["record"]:  # A privacy officer knows the record number, not an internal id.
-        conditions.append(AuditEvent.patient_id.in_(
-            select(Patient.id).where(Patient.record_number == filters["record"])))
+        numbered = select(Patient.id).where(Patient.record_number == filters["record"])
+        conditions.append(concerns(AuditEvent.patient_id.in_(numbered),
+                                   AuditSubject.patient_id.in_(numbered)))
     if filters["action"]:
         conditions.append(AuditEvent.action.contains(filters["action"], autoescape=True))
     # Days of the practice's calendar (tracker/dates.py), not of UTC.
@@ -82,6 +89,7 @@ def browse():
 @bp.route("/patients/<id:patient_id>/access-history")
 def patient_history(patient_id: int):
     patient = get_patient_or_404(get_db(), current_user, patient_id, need="primary")
-    rows, total, page = _listing(AuditEvent.patient_id == patient.id)
+    rows, total, page = _listing(concerns(AuditEvent.patient_id == patient.id,
+                                          AuditSubject.patient_id == patient.id))
     return render_template("audit/patient.html", patient=patient, rows=rows, total=total,
                            page=page, per_page=PER_PAGE)

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from tracker import confirm
 from tracker.access import get_patient_or_404, require_admin
-from tracker.audit.hooks import name_subject
+from tracker.audit.hooks import name_subject, name_subjects
 from tracker.auth import passwords
 from tracker.care_team import emergency, services
 from tracker.care_team.forms import RELATIONSHIP_LABELS, EmergencyAccessForm, ShareForm
@@ -101,8 +101,10 @@ def emergency_access():
             form.patient.errors.append(
                 "More than one active patient has this name: use the record number."
                 if found else "No active patient has this record number or full name.")
+    grants = emergency.grants_by(db, current_user)
+    name_subjects(grant.patient_id for grant in grants)  # Their names are on the page.
     return render_template("care_team/emergency.html", form=form, now=utcnow(),
-                           grants=emergency.grants_by(db, current_user)), status
+                           grants=grants), status
 
 
 def _open(db, patient: Patient, reason: str):

@@ -11,7 +11,8 @@
     restore           bring a backup back (the app stopped)
     generate-key      print a new encryption key for ENCRYPTION_KEYS
     rotate-keys       re-encrypt the private notes and drafts with the current key
-    verify-audit      check the audit trail's chain (tracker/audit/)
+    verify-audit      check the audit trail's chain and its checkpoints (tracker/audit/)
+    audit-checkpoint  anchor the chain's end outside the database (daily, by a timer)
     verify-records    name every signed session and questionnaire whose stored hash no
                       longer matches it (tracker/export/verify.py)
     search-reindex    rebuild the full-text index (tracker/search/)
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from tracker.audit.hooks import verify_audit_command
+from tracker.audit.commands import audit_checkpoint_command, verify_audit_command
 from tracker.cli.keys import generate_key_command, rotate_keys_command
 from tracker.cli.patients import patients_group
 from tracker.cli.records import backup_command, export_patient_command, restore_command
@@ -38,7 +39,8 @@ __all__ = ["generate_key_command", "init_app", "init_command"]
 COMMANDS = (db_group, create_user_command, seed_demo_command, patients_group,
             export_patient_command,
             backup_command, restore_command, generate_key_command, rotate_keys_command,
-            verify_audit_command, verify_records_command, reindex_command)
+            verify_audit_command, audit_checkpoint_command, verify_records_command,
+            reindex_command)
 
 
 def init_app(app: Flask) -> None:

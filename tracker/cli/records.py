@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.orm import Session
 
 from tracker import migrate
 from tracker.audit.hooks import record_command
@@ -62,8 +64,16 @@ def backup_command(path: str) -> None:
     """Write a consistent backup of the database to PATH (a new file, readable by you only),
     while the app keeps serving: SQLite's backup API, or pg_dump for PostgreSQL."""
     from tracker import backup
+    from tracker.audit import checkpoints
+    from tracker.audit.hooks import key
 
     url = get_engine().url
+    # Anchored first: the backup holds at least this much of the chain.
+    try:
+        with Session(bind=get_engine()) as db:
+            checkpoints.write_current(current_app, key(), db, "backup")
+    except checkpoints.CheckpointFileError as error:
+        raise click.ClickException(f"No backup made: {error}.") from error
     try:
         outcome = backup.backup(url, path)
     except backup.BackupError as error:
@@ -91,6 +101,7 @@ def restore_command(path: str, force: bool) -> None:
         raise click.ClickException(str(error)) from error
     engine.dispose()
     record_command(get_db(), "restore")  # Into the restored database: its trail goes on.
+    _checkpoint_restore()
     click.echo(f"Restored {outcome.path} ({_size(outcome.size)}) into "
                f"{backup.describe(engine.url)} in {outcome.seconds:.2f} s.")
     if migrate.current_revision(engine) != migrate.head_revision():
@@ -106,3 +117,13 @@ def _size(size: float) -> str:
         if size < 1024 or unit == "GiB":
             break
     return f"{size:.1f} {unit}"
+
+
+def _checkpoint_restore() -> None:
+    """The restored chain is shorter than the checkpoints of the database it replaced: a
+    signed "restore" checkpoint says so, and verify-audit compares with what follows it."""
+    from tracker.audit import checkpoints
+    from tracker.audit.hooks import key
+
+    with Session(bind=get_engine()) as db:
+        checkpoints.write_current(current_app, key(), db, "restore")

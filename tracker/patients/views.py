@@ -3,6 +3,7 @@ from flask_login import current_user
 
 from tracker import confirm
 from tracker.access import current_access, get_patient_or_404
+from tracker.audit.hooks import name_subjects
 from tracker.auth.models import User
 from tracker.care_team import emergency
 from tracker.courses.services import course_position, dose_numbers, list_courses
@@ -38,6 +39,7 @@ def index():
         page=_page_arg(),
         per_page=current_app.config["PATIENTS_PER_PAGE"],
     )
+    name_subjects(row.patient.id for row in listing.items)
     return render_template("patients/index.html", listing=listing, query=query, status=status)
 
 

@@ -4,6 +4,8 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from tracker.audit.hooks import name_subjects
+from tracker.care_team import emergency
 from tracker.db import get_db
 from tracker.forms import clean_text
 from tracker.patients.models import Patient
@@ -35,5 +37,9 @@ def index():
         patient_id = None
     results = (search(db, current_user, query, patient_id=patient_id, kind=kind, page=page)
                if query else None)
+    # Names in the patient filter, and results: every patient the page shows is audited.
+    shown = {pid for pid, _name in patients} | {hit.patient_id for hit in
+                                                 (results.hits if results else [])}
+    name_subjects(shown, emergency=emergency.opened_only(db, current_user, shown))
     return render_template("search/index.html", query=query, kind=kind, patient_id=patient_id,
                            patients=patients, kinds=list(KINDS.values()), results=results)
