@@ -165,14 +165,20 @@ def settings():
     default_zone = current_app.config.get("PRACTICE_TIMEZONE") or dates.server_zone_name()
     form.timezone.choices = zone_choices(f"The server's setting ({default_zone})")
     if form.validate_on_submit():
-        settings_store.set_setting(db, settings_store.REQUIRE_TWO_FACTOR,
-                                   bool(form.require_two_factor.data))
+        # Requiring two-factor login without having it would lock this administrator out of
+        # everything but enrolment, these settings included: it waits until they have it.
+        waits = bool(form.require_two_factor.data) and not current_user.has_two_factor
+        if not waits:
+            settings_store.set_setting(db, settings_store.REQUIRE_TWO_FACTOR,
+                                       bool(form.require_two_factor.data))
         if "timezone" in request.form:  # (A post without it leaves the zone as it was.)
             settings_store.set_setting(db, settings_store.TIMEZONE, form.timezone.data or "")
         db.commit()
+        if waits:
+            flash("Set up your own two-factor login first; then turn the requirement on in "
+                  "Accounts → Settings. The other settings were saved.", "info")
+            return redirect(url_for("account.two_factor"))
         flash("The practice settings were saved.", "success")
-        if form.require_two_factor.data and not current_user.has_two_factor:
-            flash("Two-factor login is now required: set up yours to continue.", "info")
         return redirect(url_for("admin.settings"))
     if not form.is_submitted():
         form.require_two_factor.data = settings_store.two_factor_required(db)
