@@ -8,8 +8,9 @@ from tracker.access import PUBLIC_ENDPOINTS
 
 
 def test_the_public_allow_list_is_exactly_the_sign_in_steps_static_and_health(client):
-    assert frozenset({"auth.login", "auth.login_code", "static", "health.healthz",
-                      "csp_report"}) == PUBLIC_ENDPOINTS
+    assert frozenset({"auth.login", "auth.login_code", "auth.set_password", "static",
+                      "health.healthz", "csp_report"}) == PUBLIC_ENDPOINTS
+    assert client.get("/set-password?token=guessed").status_code == 404
     assert client.get("/login").status_code == 200
     assert client.get("/healthz").status_code == 200
     assert client.get("/static/favicon.svg").status_code == 200

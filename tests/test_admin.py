@@ -173,19 +173,24 @@ def test_an_unknown_account_is_not_found(admin_client, user_id):
         assert admin_post(admin_client, user_id, action).status_code == 404, action
 
 
-def test_reset_password_ends_sessions_and_replaces_the_password(
+def test_reset_password_ends_sessions_and_gives_a_link_not_a_password(
     app, therapist, therapist_client, admin_client
 ):
     response = admin_post(admin_client, therapist.id, "reset-password")
-    password = temporary_password(response)
-    assert "Password reset" in response.get_data(as_text=True)
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    page = response.get_data(as_text=True)
+    assert "Password reset" in page and 'id="temporary-password"' not in page
+    link = re.search(r'<code id="reset-link">[^<]*(/set-password\?token=[^<]+)</code>',
+                     page).group(1)
 
     assert therapist_client.get("/patients/").status_code == 302
     assert log_in(app, therapist.email, TEST_PASSWORD)[1].status_code == 401
-    client, response = log_in(app, therapist.email, password)
-    assert response.status_code == 302
-    assert client.get("/patients/").headers["Location"] == "/account/password"
-    assert password not in admin_client.get("/admin/users").get_data(as_text=True)
+    client = app.test_client()
+    response = post_form(client, link, {"new_password": "chosen by the holder",
+                                        "confirm": "chosen by the holder"})
+    assert response.headers["Location"] == "/login"
+    assert log_in(app, therapist.email, "chosen by the holder")[1].status_code == 302
+    assert link not in admin_client.get("/admin/users").get_data(as_text=True)
 
 
 def test_an_admin_cannot_reset_its_own_password_here(app, admin, admin_client):

@@ -55,6 +55,9 @@ MATRIX = {
     ("auth.login_code", "GET"): row(LOGIN, OK, OK, OK, OK, OK, OK),
     ("auth.login_code", "POST"): row(LOGIN, OK, OK, OK, OK, OK, OK),
     ("auth.logout", "POST"): row(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
+    # The holder's side of a password reset: nothing without a live link's token.
+    ("auth.set_password", "GET"): row(*[NOT_FOUND] * 7),
+    ("auth.set_password", "POST"): row(*[NOT_FOUND] * 7),
     ("home", "GET"): SIGNED_IN,
     ("account.change_password", "GET"): SIGNED_IN,
     ("account.change_password", "POST"): SIGNED_IN,
@@ -76,6 +79,7 @@ MATRIX = {
     ("admin.enable", "POST"): ADMIN_ONLY,
     ("admin.reset_password", "POST"): ADMIN_ONLY,
     ("admin.reset_two_factor", "POST"): ADMIN_ONLY,
+    ("admin.confirm_recovery", "POST"): ADMIN_ONLY,
     ("admin.settings", "GET"): ADMIN_ONLY,
     ("admin.settings", "POST"): ADMIN_ONLY,
     ("audit.browse", "GET"): ADMIN_ONLY,

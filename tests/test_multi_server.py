@@ -17,15 +17,26 @@ import pytest
 
 from tests.support.browser import Browser
 from tests.support.database import postgres_database
-from tests.support.server import CONFIG, GUNICORN, free_port, server_environment, wait_for
+from tests.support.keys import TEST_ENCRYPTION_KEY
+from tests.support.server import (
+    CONFIG,
+    GUNICORN,
+    SERVER_KEY_ID,
+    free_port,
+    server_environment,
+    wait_for,
+)
+from tests.support.sign_in import away_from_step_edge, code
 from tests.support.users import TEST_PASSWORD
 from tracker import create_app, migrate
 from tracker.auth import services as accounts
+from tracker.auth import two_factor
 from tracker.db import get_db, make_engine
 
 PG_SERVER = os.environ.get("TRACKER_TEST_DATABASE_URL",
                            "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS = "redis://127.0.0.1:6379/0"
+SECRETS: dict[str, str] = {}  # The authenticator secret of the account with two-factor login.
 
 
 
@@ -55,12 +66,22 @@ def shared_services():
     migrate.upgrade(engine)
     engine.dispose()
     app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "x" * 40,
-                      "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8192})
+                      "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8192,
+                      "ENCRYPTION_KEYS": {SERVER_KEY_ID: TEST_ENCRYPTION_KEY},
+                      "ENCRYPTION_KEY_ID": SERVER_KEY_ID})
+    away_from_step_edge()
     with app.app_context():
-        accounts.create_user(get_db(), email="rivera@example.org", name="Dr Rivera",
+        db = get_db()
+        accounts.create_user(db, email="rivera@example.org", name="Dr Rivera",
                              password=TEST_PASSWORD)
-        get_db().commit()
+        # An account with two-factor login, for the parallel code guesses.
+        okafor = accounts.create_user(db, email="okafor@example.org", name="Dr Okafor",
+                                      password=TEST_PASSWORD)
+        secret = two_factor.begin_enrolment(db, okafor)
+        two_factor.confirm_enrolment(db, okafor, code(secret, -1))
+        db.commit()
     app.extensions["tracker.engine"].dispose()
+    SECRETS["okafor"] = secret
     yield url, prefix
     for key in client.scan_iter(f"*{prefix}*"):
         client.delete(key)
@@ -124,3 +145,34 @@ def test_the_sign_in_limit_counts_across_servers(two_servers):
     # counter per process this would be the second or third attempt on each server.
     assert sign_in(browser, two) == 429
     assert sign_in(browser, one) == 429
+
+
+def test_parallel_wrong_passwords_across_servers_get_at_most_the_limit(two_servers):
+    """Issue 14, item 1: 15 wrong passwords sent together, split over both servers (four
+    workers), used to get 8 answers of 401 against "5 per minute"."""
+    browser = Browser()
+    token = browser.token(f"{two_servers[0]}/login")
+    statuses = browser.in_parallel(
+        [f"{two_servers[n % 2]}/login" for n in range(15)],
+        [{"csrf_token": token, "email": "rivera@example.org", "password": f"guess {n}"}
+         for n in range(15)])
+    assert statuses.count(401) <= 5 and statuses.count(429) >= 10, statuses
+    assert sign_in(browser, two_servers[1]) == 429
+
+
+def test_parallel_wrong_codes_across_servers_get_at_most_the_limit(two_servers):
+    import pyotp
+
+    one, two = two_servers
+    browser = Browser()
+    assert browser.sign_in("okafor@example.org", TEST_PASSWORD, one) == 302
+    token = browser.token(f"{one}/login/code")
+    away_from_step_edge(10)
+    valid = {code(SECRETS["okafor"], step) for step in range(-1, 4)}
+    guess = next(c for c in ("123456", "654321", "111111") if c not in valid)
+    statuses = browser.in_parallel([f"{(one, two)[n % 2]}/login/code" for n in range(15)],
+                                   [{"csrf_token": token, "code": guess}] * 15)
+    assert statuses.count(401) <= 5 and statuses.count(429) >= 10, statuses
+    status, _, _ = browser.request(f"{two}/login/code", {
+        "csrf_token": token, "code": pyotp.TOTP(SECRETS["okafor"]).now()})
+    assert status == 429

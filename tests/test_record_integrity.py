@@ -245,7 +245,7 @@ def test_the_migration_hashes_existing_records_and_keeps_old_signatures(app_conf
         expected = measure.content_hash
         db.commit()
         session_id, measure_id = session.id, measure.id
-    migrate.downgrade(engine, "0011")
+    migrate.downgrade(engine, "0012")
     migrate.upgrade(engine)
     with scratch.app_context():
         db = get_db()

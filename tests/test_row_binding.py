@@ -199,7 +199,7 @@ def test_the_migration_binds_stored_values_to_their_rows_and_unbinds_them_on_dow
             db.commit()
             note_ids = [n.id for n in notes]
 
-            migrate.downgrade(engine, "0011")
+            migrate.downgrade(engine, "0013")
         stored = [raw(application, "SELECT body FROM psychotherapy_notes WHERE id = :id",
                       id=i) for i in note_ids]
         assert all(value.startswith("v1:test:") for value in stored)  # Column-bound again.

@@ -303,9 +303,35 @@ def test_the_marker_dies_with_the_account_being_disabled(app, therapist, enrol):
 
 # The practice policy --------------------------------------------------------------------
 
-def test_required_two_factor_locks_an_account_without_it_into_enrolment(
-        app, admin, therapist, login_as):
+def test_an_admin_without_two_factor_who_requires_it_is_sent_to_enrolment(
+        app, admin, login_as, enrol):
+    """Issue 14, item 9: turning the requirement on without having two-factor login locked
+    the administrator out of the settings (every page but enrolment). Now the requirement
+    waits: the administrator is sent to set up their own first, and settings stay open."""
     admin_client = login_as(admin)
+    response = post_form(admin_client, "/admin/settings", {"require_two_factor": "y"})
+    assert response.headers["Location"] == "/account/two-factor"
+    page = admin_client.get("/account/two-factor").get_data(as_text=True)
+    assert "Set up your own two-factor login first" in page
+    with app.app_context():
+        assert get_db().get(PracticeSetting, "require_two_factor") is None
+    assert admin_client.get("/admin/settings").status_code == 200  # Not locked out.
+    # With two-factor login of their own, the requirement is turned on.
+    enrol(admin)
+    admin_client = login_as(admin)
+    response = post_form(admin_client, "/admin/settings", {"require_two_factor": "y"})
+    assert response.headers["Location"] == "/admin/settings"
+    with app.app_context():
+        assert get_db().get(PracticeSetting, "require_two_factor").value is True
+    assert admin_client.get("/admin/settings").status_code == 200
+
+
+def test_required_two_factor_locks_an_account_without_it_into_enrolment(
+        app, admin, make_user, therapist, login_as, enrol):
+    enrol(admin)
+    admin_client = login_as(admin)
+    other_admin = make_user(email="admin2@example.org", name="Ben Admin", is_admin=True)
+    second_admin_client = login_as(other_admin)
     patient_id = add_patient(app, therapist, "Maya Okafor")
     page = admin_client.get("/admin/settings").get_data(as_text=True)
     assert "Require two-factor login for everyone" in page and "checked" not in page
@@ -333,7 +359,7 @@ def test_required_two_factor_locks_an_account_without_it_into_enrolment(
             "admin.settings", "home"} <= checked
     assert "Your practice requires two-factor login" in client.get(
         "/account/two-factor").get_data(as_text=True)
-    assert admin_client.get("/admin/users").headers["Location"] == "/account/two-factor"
+    assert second_admin_client.get("/admin/users").headers["Location"] == "/account/two-factor"
 
     # Enrolment is reachable, and once done everything else is again.
     post_form(client, "/account/two-factor/setup", form_path="/account/two-factor")
@@ -343,7 +369,7 @@ def test_required_two_factor_locks_an_account_without_it_into_enrolment(
     assert client.get(f"/patients/{patient_id}").status_code == 200
 
     # Logout stays reachable for an account without two-factor login.
-    assert post_form(admin_client, "/logout", form_path="/account/two-factor"
+    assert post_form(second_admin_client, "/logout", form_path="/account/two-factor"
                      ).headers["Location"] == "/login"
 
 

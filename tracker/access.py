@@ -11,11 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import settings_store
-from tracker.auth import login_sessions
+from tracker.auth import login_sessions, resets
 from tracker.auth.models import User
 from tracker.care_team import emergency
 from tracker.care_team.models import CareTeamMember
 from tracker.db import SAFE_METHODS, get_db
+from tracker.errors import render_error
 from tracker.patients.models import Patient
 from tracker.sessions.models import TherapySession
 
@@ -23,14 +24,19 @@ from tracker.sessions.models import TherapySession
 # code step of two-factor login is useless without a password accepted minutes before.
 # The CSP report endpoint only counts (tracker/headers.py): a page blocked before sign-in
 # reports too.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.login_code", "static", "health.healthz",
-                              "csp_report"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.login_code", "auth.set_password", "static",
+                              "health.healthz", "csp_report"})
 # What an account that must change its password may still reach.
 PASSWORD_CHANGE_ENDPOINTS = frozenset({"account.change_password", "auth.logout", "static"})
 # What an account without two-factor login may still reach when the practice requires it.
 TWO_FACTOR_ENROLMENT_ENDPOINTS = frozenset(
     {"account.two_factor", "account.two_factor_setup", "auth.logout", "static"}
 )
+
+# Blueprints of patient records (and the administrators' emergency access to them): closed to
+# an account in recovery after an administrator's reset (tracker/auth/resets.py).
+RECORD_BLUEPRINTS = frozenset({"patients", "courses", "sessions", "measures", "progress",
+                               "export", "audit", "care_team", "search"})
 
 login_manager = LoginManager()
 login_manager.session_protection = "basic"
@@ -73,6 +79,10 @@ def _deny_by_default():
         and settings_store.two_factor_required(get_db())  # Asked only of accounts without.
     ):
         return redirect(url_for("account.two_factor"))
+    if resets.records_closed(current_user) and request.blueprint in RECORD_BLUEPRINTS:
+        return render_error(403, "An administrator reset this account's password while it had "
+                                 "no two-factor login: patient records open again once another "
+                                 "administrator of your practice has confirmed it with you.")
     return None
 
 

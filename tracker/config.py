@@ -106,6 +106,11 @@ class Defaults:
 
     # Care teams: how long an administrator's break-glass opening of a record lasts.
     EMERGENCY_ACCESS_MINUTES = 60
+    # An administrator's password reset: how long its set-password link lives, and for how
+    # long after another administrator confirmed a recovery (no factor of the holder's left)
+    # the account's reads are audited as "reset …" (tracker/auth/resets.py).
+    RESET_LINK_HOURS = 24
+    RESET_WATCH_DAYS = 14
 
     # Dosing alerts (tracker/dosing/alerts.py, docs/DOMAIN.md): each value is accepted and
     # recorded, and flagged on the form, the signed session and the brief.
@@ -136,6 +141,7 @@ MIN_SECRET_LENGTH = 32
 INTEGER_SETTINGS = ("SESSION_IDLE_MINUTES", "SESSION_LIFETIME_HOURS", "SQLITE_BUSY_TIMEOUT_MS",
                     "PASSWORD_MIN_LENGTH", "PATIENTS_PER_PAGE", "THEME_CARRY_SESSIONS",
                     "INTEGRATION_WINDOW_DAYS", "EMERGENCY_ACCESS_MINUTES",
+                    "RESET_LINK_HOURS", "RESET_WATCH_DAYS",
                     "PROXY_FIX_X_FOR", "ARGON2_TIME_COST", "ARGON2_MEMORY_COST",
                     "ARGON2_PARALLELISM")
 

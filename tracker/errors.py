@@ -32,6 +32,10 @@ MESSAGES = {
         "Too many attempts",
         "For your account's safety, please wait a minute before trying again.",
     ),
+    503: (
+        "Please try again shortly",
+        "Sign-in is briefly unavailable. Nothing was checked or saved; try again in a minute.",
+    ),
     500: (
         "Something went wrong",
         "The error has been logged without any patient details. Nothing was saved; "

@@ -1,7 +1,7 @@
 """Imports every model so that Base.metadata is complete (for Alembic and tests)."""
 
 from tracker.audit.models import AuditEvent, AuditHead, AuditSubject
-from tracker.auth.models import LoginSession, User
+from tracker.auth.models import LoginSession, PasswordReset, User
 from tracker.care_team.models import CareTeamMember, EmergencyAccess
 from tracker.courses.models import Course
 from tracker.dosing.models import BoosterDose, DosingRecord, VitalSigns
@@ -32,6 +32,7 @@ __all__ = [
     "EmergencyAccess",
     "LoginSession",
     "MeasureResponse",
+    "PasswordReset",
     "Patient",
     "PsychotherapyNote",
     "SafetyFollowUp",

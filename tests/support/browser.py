@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.cookiejar
 import re
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -47,3 +48,33 @@ class Browser:
     @property
     def cookie(self) -> str:
         return "; ".join(f"{c.name}={c.value}" for c in self.jar)
+
+    def in_parallel(self, path: str | list[str], forms: list[dict]) -> list[int]:
+        """Post each form at once (to `path`, or to the path of the same index in a list),
+        one thread each, all with this browser's cookies (the same signed-in or
+        half-signed-in session), released together by a barrier; returns the statuses in
+        the order of `forms`."""
+        paths = path if isinstance(path, list) else [path] * len(forms)
+        barrier = threading.Barrier(len(forms))
+        cookie = self.cookie
+        statuses: list[int | None] = [None] * len(forms)
+
+        def post(index: int) -> None:
+            request = urllib.request.Request(  # noqa: S310 (http to the test server)
+                self.base + paths[index], data=urllib.parse.urlencode(forms[index]).encode(),
+                headers={"Cookie": cookie})
+            opener = urllib.request.build_opener(_NoRedirect())
+            barrier.wait()
+            try:
+                with opener.open(request, timeout=120) as response:
+                    statuses[index] = response.status
+            except urllib.error.HTTPError as error:
+                statuses[index] = error.code
+                error.close()
+
+        threads = [threading.Thread(target=post, args=(i,)) for i in range(len(forms))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=300)
+        return statuses

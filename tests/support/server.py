@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 from tests.support.keys import TEST_ENCRYPTION_KEY
@@ -60,3 +62,20 @@ def wait_for(url: str, process, seconds: float = 30):
         except OSError:
             time.sleep(0.2)
     raise AssertionError(f"{url} did not answer in {seconds} s")
+
+
+@contextmanager
+def serving(env: dict, *options: str):
+    """A gunicorn server of the app (tracker/gunicorn_conf.py, with `options` on the command
+    line) on a free port of the loopback; yields its base URL and stops it afterwards."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(GUNICORN), "-c", CONFIG, *options],
+        env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

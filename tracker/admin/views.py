@@ -19,7 +19,7 @@ from sqlalchemy import select
 from tracker import confirm, dates, settings_store
 from tracker.access import require_admin
 from tracker.admin.forms import NewUserForm, PracticeSettingsForm
-from tracker.auth import services, two_factor
+from tracker.auth import resets, services, two_factor
 from tracker.auth.models import User
 from tracker.db import get_db
 from tracker.forms import zone_choices
@@ -114,6 +114,8 @@ def _set_disabled(user_id: int, disabled: bool):
 
 @bp.route("/users/<id:user_id>/reset-password", methods=["POST"])
 def reset_password(user_id: int):
+    """The old password stops working; the administrator gets a one-time set-password link
+    for the holder, never a password (tracker/auth/resets.py)."""
     db = get_db()
     user = _user_or_404(db, user_id)
     if user.id == current_user.id:
@@ -123,13 +125,40 @@ def reset_password(user_id: int):
         return confirm.ask(
             title=f"Reset the password of {user.name}?",
             consequence=f"Their current password stops working and every browser signed in as "
-                        f"{user.name} is signed out. You get a temporary password to hand "
-                        "over; they must choose their own at the next sign-in.",
+                        f"{user.name} is signed out. You get a one-time link to hand over; "
+                        "with it they choose a new password themselves.",
             button="Reset the password", cancel_url=url_for("admin.users"))
-    password = _temporary_password()
-    services.set_password(db, user, password, must_change=True)
+    token = resets.issue(db, current_user, user)
     db.commit()
-    return _show_password_once(user, password, created=False)
+    response = make_response(render_template(
+        "admin/reset_link.html", user=user, hours=current_app.config["RESET_LINK_HOURS"],
+        link=url_for("auth.set_password", token=token, _external=True)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/users/<id:user_id>/confirm-recovery", methods=["POST"])
+def confirm_recovery(user_id: int):
+    """A second administrator confirms that the account reset without any factor of its
+    holder's left is in its holder's hands: its patient records open again."""
+    db = get_db()
+    user = _user_or_404(db, user_id)
+    if not confirm.confirmed():
+        return confirm.ask(
+            title=f"Confirm that {user.name} holds their account again?",
+            consequence=f"Its password was set through a reset link with no second factor, "
+                        f"so only you can vouch that it was {user.name}: ask them in person "
+                        "or on a number you know. Their patient records open again, and for "
+                        "a while every page they see is marked in the audit trail.",
+            button="Confirm", cancel_url=url_for("admin.users"))
+    try:
+        resets.approve(db, current_user, user)
+    except services.AccountError as error:
+        flash(str(error), "error")
+    else:
+        db.commit()
+        flash(f"Confirmed: {user.name} can open patient records again.", "success")
+    return redirect(url_for("admin.users"))
 
 
 @bp.route("/users/<id:user_id>/reset-two-factor", methods=["POST"])
@@ -165,14 +194,20 @@ def settings():
     default_zone = current_app.config.get("PRACTICE_TIMEZONE") or dates.server_zone_name()
     form.timezone.choices = zone_choices(f"The server's setting ({default_zone})")
     if form.validate_on_submit():
-        settings_store.set_setting(db, settings_store.REQUIRE_TWO_FACTOR,
-                                   bool(form.require_two_factor.data))
+        # Requiring two-factor login without having it would lock this administrator out of
+        # everything but enrolment, these settings included: it waits until they have it.
+        waits = bool(form.require_two_factor.data) and not current_user.has_two_factor
+        if not waits:
+            settings_store.set_setting(db, settings_store.REQUIRE_TWO_FACTOR,
+                                       bool(form.require_two_factor.data))
         if "timezone" in request.form:  # (A post without it leaves the zone as it was.)
             settings_store.set_setting(db, settings_store.TIMEZONE, form.timezone.data or "")
         db.commit()
+        if waits:
+            flash("Set up your own two-factor login first; then turn the requirement on in "
+                  "Accounts → Settings. The other settings were saved.", "info")
+            return redirect(url_for("account.two_factor"))
         flash("The practice settings were saved.", "success")
-        if form.require_two_factor.data and not current_user.has_two_factor:
-            flash("Two-factor login is now required: set up yours to continue.", "info")
         return redirect(url_for("admin.settings"))
     if not form.is_submitted():
         form.require_two_factor.data = settings_store.two_factor_required(db)

@@ -63,7 +63,20 @@ def action_for(endpoint: str, method: str) -> str:
         action = ("view " if method in SAFE_METHODS else "change ") + endpoint
     access = g.get("patient_access") if has_request_context() else None
     # Everything seen or done through break-glass access says so.
-    return f"emergency {action}" if access is not None and access.role == "emergency" else action
+    if access is not None and access.role == "emergency":
+        action = f"emergency {action}"
+    # And so does everything of patient records an account does after an administrator's
+    # reset left it none of its holder's factors (tracker/auth/resets.py).
+    if has_request_context() and (access is not None or request.blueprint in CLINICAL_BLUEPRINTS) \
+            and _after_reset():
+        action = f"reset {action}"
+    return action
+
+
+def _after_reset() -> bool:
+    from tracker.auth import resets
+
+    return current_user.is_authenticated and resets.watched(current_user)
 
 
 def name_subject(record_type: str, record_id: int, patient_id: int) -> None:
@@ -184,6 +197,10 @@ def _attempted_account() -> int | None:
         return current_user.id
     if request.endpoint == "auth.login_code":
         return pending.user_id()
+    if request.endpoint == "auth.set_password":
+        from tracker.auth import resets
+
+        return resets.user_id_for(get_db(), request.form.get("token"))
     user = find_by_email(get_db(), request.form.get("email", ""))
     return user.id if user is not None else None
 

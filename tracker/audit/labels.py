@@ -58,10 +58,14 @@ ACTIONS = {
     "break_glass_end": "Ended emergency access",
 }
 EMERGENCY = "emergency "
+AFTER_RESET = "reset "
 
 
 def describe(action: str) -> str:
     """The action in words; an action this table does not know is shown as it is stored."""
+    if action.startswith(AFTER_RESET):
+        return ("After an administrator's reset: "
+                + _lower_first(describe(action.removeprefix(AFTER_RESET))))
     if action.startswith(EMERGENCY):
         return f"In an emergency: {_lower_first(describe(action.removeprefix(EMERGENCY)))}"
     verb, _, rest = action.partition(" ")

@@ -1,6 +1,6 @@
 from flask import current_app
-from wtforms import PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms import HiddenField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from tracker.forms import BaseForm
 
@@ -53,3 +53,19 @@ class NewPasswordMixin:
         validators=[DataRequired(), EqualTo("new_password", message="The passwords differ.")],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+class SetPasswordForm(NewPasswordMixin, BaseForm):
+    """The account holder's side of an administrator's password reset: the link's token,
+    the new password and, when the account has two-factor login, one of the holder's
+    codes (tracker/auth/resets.py decides whether it is needed)."""
+
+    token = HiddenField(validators=[DataRequired(), Length(max=128)])
+    code = StringField(
+        "Code from your authenticator app",
+        description="The six digits your app shows now, or one of your recovery codes.",
+        validators=[Optional(), Length(max=64)],
+        render_kw={"autocomplete": "one-time-code", "spellcheck": "false",
+                   "autocapitalize": "off"},
+    )
+    submit = SubmitField("Set my password")

@@ -45,6 +45,14 @@ class User(UserMixin, Base):
     # that each one works once (RFC 6238 section 5.2).
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
+    # Set when an administrator's set-password link was used while the account had none of
+    # its holder's factors left (tracker/auth/resets.py): patient records stay closed until
+    # another administrator confirms the holder (recovery_approved_at), and the account's
+    # reads are then audited as "reset …" for a while. (No foreign key: password_resets
+    # refers to users already; the id names the PasswordReset.)
+    recovery_reset_id: Mapped[int | None] = mapped_column(Integer)
+    recovery_approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
     login_sessions: Mapped[list[LoginSession]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
@@ -112,3 +120,26 @@ class RecoveryCode(Base):
 
     def __repr__(self) -> str:
         return f"<RecoveryCode id={self.id} user_id={self.user_id}>"
+
+
+class PasswordReset(Base):
+    """An administrator's password reset: a one-time set-password link for the account
+    holder. Only the SHA-256 of the link's token is stored; the administrator sees the link
+    once and never a password."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Used without a second factor of the holder's: needs another administrator's approval.
+    without_factor: Mapped[bool | None] = mapped_column(Boolean)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<PasswordReset id={self.id} user_id={self.user_id}>"

@@ -1,10 +1,22 @@
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, logout_user
 
 from tracker.access import is_safe_next
-from tracker.auth import login_sessions, pending, services, two_factor
-from tracker.auth.forms import CodeForm, LoginForm
+from tracker.audit.hooks import name_subject
+from tracker.auth import login_sessions, pending, resets, services, two_factor
+from tracker.auth.forms import CodeForm, LoginForm, SetPasswordForm
+from tracker.auth.models import User
 from tracker.db import get_db
+from tracker.errors import render_error
 from tracker.transport import cookie_problem
 
 bp = Blueprint("auth", __name__)
@@ -88,3 +100,40 @@ def logout():
     session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/set-password", methods=["GET", "POST"])
+def set_password():
+    """The holder's side of an administrator's password reset (tracker/auth/resets.py):
+    public, like sign-in, and useless without the link's token; with two-factor login on
+    the account, also without one of the holder's codes (wrong ones answer 401, which the
+    rate limits count per account and per address). The token is in the query string,
+    which no log writes, and the page sends no Referer."""
+    db = get_db()
+    form = SetPasswordForm()
+    token = request.form.get("token") or request.args.get("token")
+    reset = resets.find(db, token)
+    if reset is None:
+        return render_error(404, "This link does not work any more: it was used, it expired, "
+                                 "or a newer one was made. Ask your administrator for a new one.")
+    user = db.get(User, reset.user_id)
+    form.token.data = token
+    status = 200
+    if form.validate_on_submit():
+        try:
+            resets.use(db, reset, form.new_password.data, form.code.data)
+        except two_factor.WrongCode as error:
+            form.code.errors.append(str(error))
+            status = 401
+        except resets.LinkInvalid as error:
+            return render_error(404, str(error))
+        else:
+            name_subject("user", user.id, None)
+            db.commit()
+            flash("Your password is set. Sign in with it.", "success")
+            return redirect(url_for("auth.login"))
+    response = make_response(render_template("auth/set_password.html", form=form, user=user,
+                                             needs_code=user.has_two_factor), status)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from tracker.auth.models import User
@@ -107,3 +107,18 @@ def find_patient(db: Session, identifier: str) -> Patient | None | list:
     if not found:
         return None
     return found[0] if len(found) == 1 else found
+
+
+def reads_after_reset(db: Session, patient: Patient) -> list:
+    """Who saw this patient's record while their account was in recovery after an
+    administrator's reset (audited as "reset …", tracker/auth/resets.py): one row per
+    account with its name, the number of pages, the first and the last time."""
+    from tracker.audit.models import AuditEvent
+
+    return list(db.execute(
+        select(User.name, func.count(AuditEvent.id).label("pages"),
+               func.min(AuditEvent.occurred_at).label("first"),
+               func.max(AuditEvent.occurred_at).label("last"))
+        .join(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.patient_id == patient.id, AuditEvent.action.startswith("reset "))
+        .group_by(User.id, User.name).order_by(func.max(AuditEvent.occurred_at).desc())))

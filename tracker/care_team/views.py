@@ -44,6 +44,7 @@ def show(patient_id: int):
         members=services.members(db, patient),
         former=services.members(db, patient, current=False),
         grants=emergency.grants_on(db, patient),
+        reset_reads=emergency.reads_after_reset(db, patient),
         relationships=RELATIONSHIP_LABELS,
     )
 

@@ -8,7 +8,7 @@ schema change. Like 0004, the migration needs the app's keys when there are valu
 with `flask --app tracker db upgrade` (or `init`).
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-02 12:00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -8,7 +8,7 @@ TRUNCATE and TRIGGER privileges are revoked from the role that runs the migratio
 separate owner role, docs/security.md, keeps even trigger changes from the app).
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0014
 Create Date: 2026-12-08 12:00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0011"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
