@@ -157,9 +157,8 @@ def release(db: Session, *, close: bool = True) -> None:
     discarded, the pool opens a fresh one for the next request (pool_pre_ping), and the log
     names the error by its type, never its SQL."""
     try:
-        db.rollback()
-        if close:
-            db.close()
+        # close() rolls back too, and leaves loaded objects as they are (detached).
+        db.close() if close else db.rollback()
     except DBAPIError as error:
         logging.getLogger(__name__).warning(
             "database connection lost (%s); discarded", type(error.orig).__name__)

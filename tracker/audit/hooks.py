@@ -182,11 +182,20 @@ def _write_views(endpoint: str) -> None:
     if opened:
         events.append((f"emergency {action}".replace("emergency emergency ", "emergency "),
                        {**subject, "subjects": opened}))
-    with Session(bind=get_engine()) as db:
-        for name, fields in events:
-            append(db, action=name, actor_id=actor_id, remote_addr=request.remote_addr,
-                   **fields)
-        db.commit()
+    if request.method in SAFE_METHODS:
+        # The request read through a read-only session: the events go through the writer.
+        with Session(bind=get_engine()) as db:
+            _append_all(db, events, actor_id)
+    else:
+        # A POST that changed nothing (rolled back above): its own session, on the connection
+        # it already holds, writes the events, and nothing of the refused change.
+        _append_all(get_db(), events, actor_id)
+
+
+def _append_all(db: Session, events: list, actor_id: int | None) -> None:
+    for name, fields in events:
+        append(db, action=name, actor_id=actor_id, remote_addr=request.remote_addr, **fields)
+    db.commit()
 
 
 def _attempted_account() -> int | None:
