@@ -176,11 +176,12 @@ def test_postgresql_truncate_is_refused_or_detected(scratch_url, tmp_path, app_c
     with own.app_context():
         db = get_db()
         with pytest.raises(Exception, match="append-only"):
-            db.execute(text("TRUNCATE audit_events"))
+            db.execute(text("TRUNCATE audit_events, audit_subjects"))
         db.rollback()
         # The owner (here a superuser) can still switch the triggers off: then it shows.
-        db.execute(text("ALTER TABLE audit_events DISABLE TRIGGER ALL"))
-        db.execute(text("TRUNCATE audit_events"))
+        for table in ("audit_events", "audit_subjects"):
+            db.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER ALL"))
+        db.execute(text("TRUNCATE audit_events, audit_subjects"))
         db.execute(text("DELETE FROM audit_head"))
         db.commit()
     result = own.test_cli_runner().invoke(args=["verify-audit"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from tracker import migrate
@@ -74,6 +75,8 @@ def backup_command(path: str) -> None:
             checkpoints.write_current(current_app, key(), db, "backup")
     except checkpoints.CheckpointFileError as error:
         raise click.ClickException(f"No backup made: {error}.") from error
+    except SQLAlchemyError:
+        pass  # The database cannot be read: the backup below fails and says why.
     try:
         outcome = backup.backup(url, path)
     except backup.BackupError as error:
