@@ -544,7 +544,7 @@ def test_every_form_of_the_app_is_fuzzed():
         # password form (also fuzzed here: test_change_password).
         "LoginForm": "test_fuzz_auth", "CodeForm": "test_fuzz_auth",
         "ConfirmTwoFactorForm": "test_fuzz_auth", "ReauthenticateForm": "test_fuzz_auth",
-        "ChangePasswordForm": test_change_password,
+        "ChangePasswordForm": test_change_password, "SetPasswordForm": "test_fuzz_auth",
         # Forms without input: a button and its CSRF token.
         "StartTwoFactorForm": None,
         "TimeZoneForm": test_time_zones, "PracticeSettingsForm": test_time_zones,

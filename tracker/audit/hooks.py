@@ -182,14 +182,12 @@ def _write_views(endpoint: str) -> None:
     if opened:
         events.append((f"emergency {action}".replace("emergency emergency ", "emergency "),
                        {**subject, "subjects": opened}))
-    if request.method in SAFE_METHODS:
-        # The request read through a read-only session: the events go through the writer.
-        with Session(bind=get_engine()) as db:
-            _append_all(db, events, actor_id)
-    else:
-        # A POST that changed nothing (rolled back above): its own session, on the connection
-        # it already holds, writes the events, and nothing of the refused change.
-        _append_all(get_db(), events, actor_id)
+    if request.method not in SAFE_METHODS:
+        # A POST that changed nothing: its session lets go of its connection entirely before
+        # the events are written apart (rolled back, it could still hold the write lock).
+        get_db().close()
+    with Session(bind=get_engine()) as db:
+        _append_all(db, events, actor_id)
 
 
 def _append_all(db: Session, events: list, actor_id: int | None) -> None:

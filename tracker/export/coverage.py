@@ -45,6 +45,8 @@ LEFT_OUT = {
                     "change), kept for the practice's accounting of access; who was given "
                     "access to the record is exported from care_team_members and "
                     "emergency_access",
+    "audit_subjects": "part of the audit trail: the patients each audit event's page showed "
+                      "(ids only), left out with the events themselves",
 }
 
 
