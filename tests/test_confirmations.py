@@ -33,7 +33,7 @@ def _asked(response, *phrases: str) -> dict:
 
 @pytest.mark.parametrize(("action", "phrases"), [
     ("disable", ["Disable the account of Test Therapist?", "can no longer sign in"]),
-    ("reset-password", ["Reset the password of Test Therapist?", "temporary password"]),
+    ("reset-password", ["Reset the password of Test Therapist?", "one-time link"]),
     ("reset-two-factor", ["Reset the two-factor login of Test Therapist?",
                           "set two-factor login up again"]),
 ])
