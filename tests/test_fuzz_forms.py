@@ -441,6 +441,45 @@ def test_change_password(app, therapist, login_as):
     assert client.get("/patients/").status_code == 200  # Still signed in.
 
 
+def test_set_password_link(app, make_user, therapist):
+    """The holder's side of a password reset (public): odd passwords, codes and tokens."""
+    from tracker.auth import resets
+    from tracker.db import get_db
+    from tracker.models import User
+
+    admin = make_user(email="admin@example.org", name="Practice Admin", is_admin=True)
+
+    def new_link() -> str:
+        with app.app_context():
+            db = get_db()
+            token = resets.issue(db, db.get(User, admin.id), db.get(User, therapist.id))
+            db.commit()
+        return token
+
+    client = app.test_client()
+    known = {"token": new_link()}
+    password = st.one_of(free_text(30), long_text(256), st.sampled_from(["", "short"]),
+                         st.text(CHARACTERS, min_size=12, max_size=40))
+    submissions = st.tuples(password, password, free_text(20), st.integers(0, 3))
+
+    def submit(example, outcomes):
+        typed, other, code, variant = example
+        data = {"token": known["token"] if variant else "x" + known["token"],
+                "new_password": typed, "confirm": typed if variant < 2 else other,
+                "code": code}
+        if variant == 3:
+            data["token"] = [known["token"], "another"]
+        token = csrf_token(client, "/login")
+
+        def after(_response):
+            known["token"] = new_link()
+
+        check_submission(app, poster(client, "/set-password", token), data, outcomes,
+                         allowed={"users", "password_resets"}, after=after)
+
+    fuzz(submissions, submit)
+
+
 def test_admin_new_user(app, make_user, login_as):
     admin = make_user(email="admin@example.org", name="Practice Admin", is_admin=True)
     client = login_as(admin)
@@ -544,7 +583,7 @@ def test_every_form_of_the_app_is_fuzzed():
         # password form (also fuzzed here: test_change_password).
         "LoginForm": "test_fuzz_auth", "CodeForm": "test_fuzz_auth",
         "ConfirmTwoFactorForm": "test_fuzz_auth", "ReauthenticateForm": "test_fuzz_auth",
-        "ChangePasswordForm": test_change_password, "SetPasswordForm": "test_fuzz_auth",
+        "ChangePasswordForm": test_change_password, "SetPasswordForm": test_set_password_link,
         # Forms without input: a button and its CSRF token.
         "StartTwoFactorForm": None,
         "TimeZoneForm": test_time_zones, "PracticeSettingsForm": test_time_zones,

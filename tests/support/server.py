@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -67,15 +68,19 @@ def wait_for(url: str, process, seconds: float = 30):
 @contextmanager
 def serving(env: dict, *options: str):
     """A gunicorn server of the app (tracker/gunicorn_conf.py, with `options` on the command
-    line) on a free port of the loopback; yields its base URL and stops it afterwards."""
+    line) on a free port of the loopback; yields its base URL and stops it afterwards. Its
+    error log is printed when the test fails (pytest shows what was captured)."""
     port = free_port()
-    process = subprocess.Popen(
-        [str(GUNICORN), "-c", CONFIG, *options],
-        env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        wait_for(f"http://127.0.0.1:{port}/healthz", process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with tempfile.TemporaryFile("w+") as errors:
+        process = subprocess.Popen(
+            [str(GUNICORN), "-c", CONFIG, *options],
+            env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
+            stdout=subprocess.DEVNULL, stderr=errors, text=True)
+        try:
+            wait_for(f"http://127.0.0.1:{port}/healthz", process)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+            errors.seek(0)
+            print(errors.read())

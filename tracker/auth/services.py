@@ -77,9 +77,19 @@ def create_user(
     return user
 
 
+def check_password(db: Session, user: User, password: str) -> bool:
+    """Re-authentication: is this the account's current password? Nothing may have been
+    changed in this transaction yet: it is ended before the slow hash, as in authenticate,
+    since a POST's transaction holds SQLite's write lock from its first statement and
+    guesses sent together would otherwise queue on it past the busy timeout."""
+    password_hash = user.password_hash
+    db.rollback()
+    return passwords.verify_password(password_hash, password)
+
+
 def change_own_password(db: Session, user: User, current: str, new: str) -> None:
     """The account holder's change: the current password is required (re-authentication)."""
-    if not passwords.verify_password(user.password_hash, current):
+    if not check_password(db, user, current):
         raise WrongPassword("This is not your current password.")
     if new == current:
         raise AccountError("Choose a password different from the current one.")

@@ -30,9 +30,9 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from tracker.auth import login_sessions, passwords
+from tracker.auth import login_sessions
 from tracker.auth.models import RecoveryCode, User
-from tracker.auth.services import AccountError, WrongPassword
+from tracker.auth.services import AccountError, WrongPassword, check_password
 from tracker.db import utcnow
 
 INTERVAL = 30  # seconds per time step (RFC 6238 default; what authenticator apps use)
@@ -196,7 +196,7 @@ def reauthenticate(db: Session, user: User, password: str, code: str) -> None:
     code from the app, or a recovery code, which is then used up)."""
     if not user.has_two_factor:
         raise NotEnrolled("Two-factor login is not on.")
-    if not passwords.verify_password(user.password_hash, password):
+    if not check_password(db, user, password):
         raise WrongPassword("This is not your current password.")
     if verify_second_factor(db, user, code) is None:
         raise WrongCode("This code is not correct, or it was already used.")

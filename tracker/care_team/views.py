@@ -8,7 +8,7 @@ from flask_login import current_user
 from tracker import confirm
 from tracker.access import get_patient_or_404, require_admin
 from tracker.audit.hooks import name_subject, name_subjects
-from tracker.auth import passwords
+from tracker.auth.services import check_password
 from tracker.care_team import emergency, services
 from tracker.care_team.forms import RELATIONSHIP_LABELS, EmergencyAccessForm, ShareForm
 from tracker.db import get_db, utcnow
@@ -92,7 +92,7 @@ def emergency_access():
     form = EmergencyAccessForm()
     status = 200
     if form.validate_on_submit():
-        if not passwords.verify_password(current_user.password_hash, form.password.data):
+        if not check_password(db, current_user._get_current_object(), form.password.data):
             form.password.errors.append("This is not your current password.")
             status = 401  # Counted by the shared re-authentication rate limit, and audited.
         else:
