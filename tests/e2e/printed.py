@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import re
 
-import pypdfium2 as pdfium
-
 FORMATS = ("A4", "Letter")
 MM = 72 / 25.4  # PDF points per millimetre
 # print.css: @page { margin: 16mm 14mm 18mm }.
@@ -34,6 +32,8 @@ def _ink_rows_and_columns(page) -> tuple[list[int], list[int], int, int]:
 
 def problems(pdf: bytes, headings: list[str], fmt: str) -> tuple[int, list[str]]:
     """The page count and what is wrong with the printed pages."""
+    import pypdfium2 as pdfium  # Installed for make e2e only (requirements/e2e.lock).
+
     document = pdfium.PdfDocument(pdf)
     found = []
     for number, page in enumerate(document, start=1):
