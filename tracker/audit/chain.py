@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tracker.audit.models import AuditEvent, AuditHead, AuditSubject
@@ -39,11 +40,15 @@ def append(db: Session, key: bytes, *, action: str, actor_id: int | None = None,
     """Add the next event in this transaction (the head row is locked until it ends).
     `subjects`: the patients the response showed, when it showed several."""
     subjects = sorted(set(subjects))
-    head = db.scalar(select(AuditHead).where(AuditHead.id == 1).with_for_update())
-    if head is None:
-        head = AuditHead(id=1, seq=0, hmac=GENESIS)
-        db.add(head)
-        db.flush()
+    locked = select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    head = db.scalar(locked)
+    if head is None:  # The first event: two requests may start the chain at once.
+        try:
+            with db.begin_nested():
+                db.add(AuditHead(id=1, seq=0, hmac=GENESIS))
+        except IntegrityError:
+            pass  # The other one did (it waited for it, then found the row taken).
+        head = db.scalar(locked)
     event = AuditEvent(seq=head.seq + 1, occurred_at=utcnow(), actor_id=actor_id, action=action,
                        patient_id=patient_id, record_type=record_type, record_id=record_id,
                        remote_addr=(remote_addr or None) and remote_addr[:64],
