@@ -7,6 +7,7 @@ from datetime import datetime
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
@@ -156,7 +157,11 @@ def _save(db, session, carry, form):
                               editor_id=form.editor_id.data,
                               restored_from=form.restored_from.data)
         db.commit()
-    except (sessions.EditConflict, StaleDataError):
+    except (sessions.EditConflict, StaleDataError, IntegrityError) as error:
+        # A save that lost a race: refused by the version check, or, when the other save
+        # committed between this one's reads and its writes (two tabs writing the session's
+        # first private note), by a unique constraint. Either way nothing of it was applied
+        # and everything it holds is kept.
         db.rollback()
         session = get_session_or_404(db, current_user, session_id)
         try:
@@ -165,8 +170,11 @@ def _save(db, session, carry, form):
         except unsaved.DraftTooLarge:
             return unsaved.TOO_LARGE
         db.commit()
-        flash("Someone saved this session after you opened it, so your save was not applied. "
-              "Nothing is lost: your version is kept below the saved one to reconcile.", "error")
+        flash(("A change saved at the same moment (another tab, or a colleague) clashed with "
+               "this one, so your save was not applied." if isinstance(error, IntegrityError)
+               else "Someone saved this session after you opened it, so your save was not "
+               "applied.") + " Nothing is lost: your version is kept below the saved one to "
+              "reconcile.", "error")
         return CONFLICT
     except ThreadRuleError as error:
         db.rollback()
