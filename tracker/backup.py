@@ -21,6 +21,7 @@ from sqlalchemy import MetaData, create_engine, func, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from tracker import file_modes
 from tracker.migrate import OUTSIDE_MODELS_TABLE_PREFIX
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -68,7 +69,7 @@ def backup(url: str | URL, path: str | os.PathLike, *,
             _pg_dump(url, partial)
         else:
             raise BackupError(f"No backup method for {url.get_backend_name()} databases.")
-        _fsync(partial)
+        file_modes.sync(partial)
         os.replace(partial, target)
     finally:
         _remove(partial)
@@ -265,14 +266,6 @@ def _run(command: list[str], env: dict[str, str], *, stdout) -> None:
 
 def _create_private(path: Path) -> None:
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _remove(path: Path) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
+import sqlite3
 import traceback
 
-from flask import Flask, g, render_template
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from tracker.crypto import DecryptionError
@@ -61,6 +64,51 @@ def render_error(code: int, message: str | None = None):
     return render_template("errors/error.html", code=code, title=title, message=message), code
 
 
+# Fields never written back into a page (the busy page's "try again" form): a password or a
+# code would otherwise sit in its HTML.
+NOT_RESENT = re.compile(r"password|code|token|secret", re.IGNORECASE)
+BUSY_SECONDS = 5
+
+
+def is_busy(error: OperationalError) -> bool:
+    """SQLite's write lock was held by another writer for longer than the busy timeout."""
+    orig = getattr(error, "orig", None)
+    return isinstance(orig, sqlite3.OperationalError) and (
+        getattr(orig, "sqlite_errorcode", 0) & 0xFF) in (sqlite3.SQLITE_BUSY,
+                                                         sqlite3.SQLITE_LOCKED)
+
+
+def _resendable() -> list[tuple[str, str]] | None:
+    """What the refused request posted, to send again as it was; None when there is nothing
+    to send again or it holds a field that must not be written into a page."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or not request.form:
+        return None
+    fields = [(name, value) for name, values in request.form.lists() for value in values]
+    if any(NOT_RESENT.search(name) and name != "csrf_token" for name, _ in fields):
+        return None
+    return fields
+
+
+def render_busy():
+    """503 while another writer holds the database: nothing was done, and what was posted
+    is on the page, in a form that sends it again."""
+    g._login_user = AnonymousUserMixin()
+    page = render_template("errors/busy.html", fields=_resendable(), action=request.path)
+    return page, 503, {"Retry-After": str(BUSY_SECONDS)}
+
+
+def _handle_database(error: OperationalError):
+    if not is_busy(error):
+        if current_app.testing or current_app.debug:
+            raise error
+        return _handle_unexpected(error)
+    _rollback()
+    log.warning("database busy: %s %s answered 503", request.method, request.endpoint)
+    if request.endpoint == "sessions.autosave":  # The page keeps its typing and retries.
+        return jsonify(status="busy"), 503
+    return render_busy()
+
+
 def _handle_http(error: HTTPException):
     _rollback()
     if error.code is None or error.code < 400:
@@ -95,6 +143,7 @@ def _handle_unexpected(error: Exception):
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _handle_csrf)
     app.register_error_handler(DecryptionError, _handle_undecryptable)
+    app.register_error_handler(OperationalError, _handle_database)
     app.register_error_handler(HTTPException, _handle_http)
     if not (app.debug or app.testing):  # In tests, a bug raises where it happened.
         app.register_error_handler(InternalServerError, _handle_unexpected)

@@ -69,3 +69,13 @@ def sqlite_file(url) -> str | None:
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
     return database
+
+
+def sync(path: str | Path) -> None:
+    """fsync a file or a folder by name (a folder: so that a file created or renamed in it
+    is there after a crash)."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
 from contextlib import contextmanager
 
 import pytest
@@ -17,7 +18,7 @@ from sqlalchemy import event
 from tests.support.database import empty_tables
 from tests.support.keys import TEST_ENCRYPTION_KEY
 from tracker import create_app
-from tracker.audit import checkpoints
+from tracker.audit import checkpoints, queue
 from tracker.db import get_db
 
 
@@ -114,6 +115,7 @@ class SharedApp:
         app.extensions["tracker.limiter"].reset()
         # The tables were emptied: so is the chain whose end the checkpoints recorded.
         checkpoints.file_path(app).unlink(missing_ok=True)
+        shutil.rmtree(queue.folder(app), ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -36,9 +36,12 @@ def _digest(key: bytes, prev: str, seq: int, occurred_at: datetime, actor_id, ac
 def append(db: Session, key: bytes, *, action: str, actor_id: int | None = None,
            patient_id: int | None = None, record_type: str | None = None,
            record_id: int | None = None, remote_addr: str | None = None,
-           subjects: Iterable[int] = ()) -> AuditEvent:
+           subjects: Iterable[int] = (), occurred_at: datetime | None = None,
+           queue_id: str | None = None) -> AuditEvent:
     """Add the next event in this transaction (the head row is locked until it ends).
-    `subjects`: the patients the response showed, when it showed several."""
+    `subjects`: the patients the response showed, when it showed several. An event that
+    waited in the queue (tracker/audit/queue.py) keeps the time it happened, and its queue
+    id."""
     subjects = sorted(set(subjects))
     locked = select(AuditHead).where(AuditHead.id == 1).with_for_update()
     head = db.scalar(locked)
@@ -49,7 +52,8 @@ def append(db: Session, key: bytes, *, action: str, actor_id: int | None = None,
         except IntegrityError:
             pass  # The other one did (it waited for it, then found the row taken).
         head = db.scalar(locked)
-    event = AuditEvent(seq=head.seq + 1, occurred_at=utcnow(), actor_id=actor_id, action=action,
+    event = AuditEvent(seq=head.seq + 1, occurred_at=occurred_at or utcnow(), actor_id=actor_id,
+                       action=action, queue_id=queue_id,
                        patient_id=patient_id, record_type=record_type, record_id=record_id,
                        remote_addr=(remote_addr or None) and remote_addr[:64],
                        prev_hmac=head.hmac)

@@ -4,20 +4,24 @@
   (a before_commit hook on the request's Session), so a change and its event stand or fall
   together.
 - Every successful view of patient data (GET on the clinical blueprints), every export and
-  every print writes an event in its own short transaction after the page was built.
+  every print writes an event in its own short transaction after the page was built; when
+  the database cannot take it at once, it waits in a queue (tracker/audit/queue.py).
 - Refused sign-ins and lockouts are recorded too.
 Events hold ids and action codes only.
 """
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, current_app, g, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import event, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from tracker.audit import chain, checkpoints
-from tracker.db import SAFE_METHODS, get_db, get_engine
+from tracker.audit import chain, checkpoints, queue
+from tracker.db import SAFE_METHODS, get_db, get_engine, utcnow
 from tracker.limits import REAUTHENTICATION_ENDPOINTS
 
 # Blueprints whose pages show patient data: viewing them is audited.
@@ -36,6 +40,7 @@ ACTIONS = {
     "care_team.emergency_access": "break_glass",
     "care_team.end_emergency_access": "break_glass_end",
 }
+log = logging.getLogger(__name__)
 RECORD_ARGS = (("session_id", "session"), ("measure_id", "measure"), ("course_id", "course"),
                ("member_id", "care_team_member"), ("grant_id", "emergency_access"),
                ("user_id", "user"), ("patient_id", "patient"))
@@ -149,26 +154,29 @@ def _after_request(response):
     if endpoint.startswith("auth.") and response.status_code in (401, 429):
         actor_id = _attempted_account()
         get_db().rollback()  # Release the request's own lock before writing apart.
-        _write_apart(("login_failed" if response.status_code == 401 else "login_locked_out")
-                     + ("" if endpoint == "auth.login" else f" {endpoint}"),
-                     actor_id=actor_id, subject={})
+        _write_apart([(("login_failed" if response.status_code == 401 else "login_locked_out")
+                       + ("" if endpoint == "auth.login" else f" {endpoint}"), {})],
+                     actor_id=actor_id)
     elif endpoint in REAUTHENTICATION_ENDPOINTS and response.status_code in (401, 429):
         # A wrong password where one is asked again (break-glass included). The actor is
         # read before the rollback, which expires the signed-in account's row.
         actor_id = _actor_id()
         get_db().rollback()
-        _write_apart(("reauth_failed " if response.status_code == 401 else "reauth_locked_out ")
-                     + endpoint, actor_id=actor_id,
-                     subject={"subjects": g.get("_audit_subjects", ())})
+        _write_apart([(("reauth_failed " if response.status_code == 401
+                        else "reauth_locked_out ") + endpoint,
+                       {"subjects": g.get("_audit_subjects", ())})], actor_id=actor_id)
     elif (request.blueprint in CLINICAL_BLUEPRINTS and response.status_code == 200
-          and (request.method in SAFE_METHODS or not g.get("_audit_written"))):
-        # A page of patient data: a GET, or a POST answered with a page (a form shown again
-        # with its errors, a confirmation) that changed nothing.
-        _write_views(endpoint)
+          and (request.method in SAFE_METHODS or not g.get("_audit_written"))
+          and not _write_views(endpoint)):
+        # A page of patient data (a GET, or a POST answered with a page that changed
+        # nothing, a form shown again with its errors) is never shown unaudited.
+        from tracker.errors import render_busy
+
+        return current_app.make_response(render_busy())
     return response
 
 
-def _write_views(endpoint: str) -> None:
+def _write_views(endpoint: str) -> bool:
     """The view event of this response, and, for the patients it showed only through
     emergency access (an administrator's search), an emergency one naming them."""
     subject, actor_id = _subject(get_db()), _actor_id()
@@ -186,14 +194,7 @@ def _write_views(endpoint: str) -> None:
         # A POST that changed nothing: its session lets go of its connection entirely before
         # the events are written apart (rolled back, it could still hold the write lock).
         get_db().close()
-    with Session(bind=get_engine()) as db:
-        _append_all(db, events, actor_id)
-
-
-def _append_all(db: Session, events: list, actor_id: int | None) -> None:
-    for name, fields in events:
-        append(db, action=name, actor_id=actor_id, remote_addr=request.remote_addr, **fields)
-    db.commit()
+    return _write_apart(events, actor_id=actor_id)
 
 
 def _attempted_account() -> int | None:
@@ -212,12 +213,31 @@ def _attempted_account() -> int | None:
     return user.id if user is not None else None
 
 
-def _write_apart(action: str, *, actor_id: int | None, subject: dict) -> None:
-    """An event with no change to go with: its own short transaction."""
-    with Session(bind=get_engine()) as db:
-        append(db, action=action, actor_id=actor_id, remote_addr=request.remote_addr,
-               **subject)
-        db.commit()
+def _write_apart(events: list[tuple[str, dict]], *, actor_id: int | None) -> bool:
+    """Events with no change to go with (views, refused sign-ins): their own short
+    transaction, with the events waiting in the queue before them. When the database cannot
+    take them (its write lock held past the busy timeout, a lost connection), they join the
+    queue (tracker/audit/queue.py) and the page still answers. False when they could be
+    neither written nor queued: the page must then not be shown."""
+    at = utcnow()
+    fields = [{"action": name, "actor_id": actor_id, "remote_addr": request.remote_addr,
+               "occurred_at": at, **subject} for name, subject in events]
+    try:
+        with Session(bind=get_engine()) as db:
+            queue.drain(db, current_app, append)
+            for each in fields:
+                append(db, **each)
+            db.commit()
+            queue.forget(db)
+        return True
+    except DBAPIError as error:
+        log.warning("audit: events not written at once (%s)", type(error.orig).__name__)
+    try:
+        queue.put(current_app, fields)
+    except OSError as error:
+        log.error("audit: events could be neither written nor queued (%s)", error.strerror)
+        return False
+    return True
 
 
 def record_command(db: Session, name: str, **subject) -> None:

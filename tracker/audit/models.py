@@ -17,6 +17,7 @@ class AuditEvent(Base):
     __table_args__ = (
         Index("ix_audit_events_patient_id_seq", "patient_id", "seq"),
         Index("ix_audit_events_actor_id_seq", "actor_id", "seq"),
+        Index("ix_audit_events_queue_id", "queue_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -30,6 +31,9 @@ class AuditEvent(Base):
     remote_addr: Mapped[str | None] = mapped_column(String(64))
     prev_hmac: Mapped[str] = mapped_column(String(64))
     hmac: Mapped[str] = mapped_column(String(64))
+    # An event that waited in the queue (tracker/audit/queue.py): the id that keeps it from
+    # being written twice. Not part of the HMAC.
+    queue_id: Mapped[str | None] = mapped_column(String(32))
 
     def __repr__(self) -> str:
         return f"<AuditEvent seq={self.seq} action={self.action}>"

@@ -8,12 +8,14 @@ change, idle or absolute timeout) makes every copy of the cookie useless at once
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app, g, request, session
 from flask_login import login_user
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from tracker.auth.models import LoginSession, User
@@ -95,8 +97,16 @@ def resume(db: Session, token: str) -> User | None:
 
 
 def _write_apart(statement) -> None:
-    with get_engine().begin() as connection:
-        connection.execute(statement)
+    """Touch or end the login record in a short transaction of its own. When the database
+    cannot take it at once (SQLite's write lock held past the busy timeout), the request goes
+    on without it: the touch is only needed every TOUCH_INTERVAL, and an ended login is
+    refused whether its end was written or not."""
+    try:
+        with get_engine().begin() as connection:
+            connection.execute(statement)
+    except OperationalError as error:
+        logging.getLogger(__name__).warning(
+            "login record not updated (%s)", type(error.orig).__name__)
 
 
 def _expiry_reason(record, now: datetime) -> str | None:
