@@ -51,6 +51,13 @@ def _load_user(token: str) -> User | None:
 def _unauthorized():
     """Send anonymous visitors to the sign-in page, remembering a same-site GET destination."""
     target = request.full_path.rstrip("?") if request.method == "GET" else None
+    if request.method == "POST" and request.endpoint == "sessions.edit":
+        from tracker.sessions import signed_out
+
+        if signed_out.keep_save():
+            flash("You had been signed out for inactivity, so your save was not applied. "
+                  "What you sent is kept: sign in again to get it back.", "warning")
+            return redirect(url_for("auth.login"))
     if request.endpoint != "patients.index":
         flash("Please sign in to continue.", "info")
     return redirect(url_for("auth.login", next=target if is_safe_next(target) else None))

@@ -17,6 +17,7 @@ from tracker.auth.forms import CodeForm, LoginForm, SetPasswordForm
 from tracker.auth.models import User
 from tracker.db import get_db
 from tracker.errors import render_error
+from tracker.sessions import signed_out
 from tracker.transport import cookie_problem
 
 bp = Blueprint("auth", __name__)
@@ -49,9 +50,7 @@ def login():
             pending.start(user)
             return redirect(url_for("auth.login_code", next=_next()))
         else:
-            services.finish_login(db, user)
-            db.commit()
-            return redirect(_destination())
+            return _signed_in(db, user)
     status = 401 if error else 200
     return render_template("auth/login.html", form=form, error=error,
                            cookie_problem=cookie_problem()), status
@@ -78,16 +77,26 @@ def login_code():
         if kind is None:
             error = "This code is not correct, or it was already used."
         else:
-            services.finish_login(db, user)
-            db.commit()
+            notice = None
             if kind == "recovery":
                 left = two_factor.recovery_codes_left(db, user)
-                flash(f"You signed in with a recovery code; {left} of them are left. "
-                      "Make new ones from your account page if you are running out.",
-                      "warning")
-            return redirect(_destination())
+                notice = (f"You signed in with a recovery code; {left} of them are left. "
+                          "Make new ones from your account page if you are running out.")
+            return _signed_in(db, user, notice)
     status = 401 if error else 200
     return render_template("auth/code.html", form=form, error=error), status
+
+
+def _signed_in(db, user: User, notice: str | None = None):
+    """Every factor was checked: sign in (which clears the browser's session, flashed
+    messages included: `notice` comes after), and go on where the account was, or back to a
+    save kept after its last login ended for inactivity."""
+    services.finish_login(db, user)
+    if notice:
+        flash(notice, "warning")
+    kept = signed_out.restore_after_sign_in(user)
+    db.commit()
+    return redirect(kept or _destination())
 
 
 @bp.route("/logout", methods=["POST"])

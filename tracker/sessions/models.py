@@ -154,7 +154,8 @@ class SessionDraft(Base):
     """What an editor (one browser tab) typed but has not saved yet, kept server-side.
 
     kind "autosave": the tab's latest unsaved state, written every few seconds.
-    kind "conflict": a save refused because someone saved first; kept for reconciling."""
+    kind "conflict": a save refused because someone saved first, or because its login had
+    ended (ended_login_id); kept for reconciling."""
 
     __tablename__ = "session_drafts"
     __table_args__ = (
@@ -175,6 +176,9 @@ class SessionDraft(Base):
         "data", EncryptedJSON("session_drafts.data", binds=("id", "session_id", "user_id")))
     data = encrypted("data_sealed")
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A Save posted after its login ended for inactivity (tracker/sessions/signed_out.py):
+    # that login, until the account has signed in again and was shown the copy.
+    ended_login_id: Mapped[int | None] = mapped_column(Integer)
 
     def __repr__(self) -> str:
         return f"<SessionDraft id={self.id} session_id={self.session_id}>"
