@@ -7,9 +7,12 @@ from tests.support.users import TEST_PASSWORD
 from tracker.access import PUBLIC_ENDPOINTS
 
 
-def test_the_public_allow_list_is_exactly_the_sign_in_steps_static_and_health(client):
+def test_the_public_allow_list_is_exactly_the_sign_in_steps_static_health_and_check_in(
+        client):
     assert frozenset({"auth.login", "auth.login_code", "auth.set_password", "static",
-                      "health.healthz", "csp_report"}) == PUBLIC_ENDPOINTS
+                      "health.healthz", "csp_report", "checkin.open_link", "checkin.home",
+                      "checkin.submit", "checkin.questionnaire", "checkin.crisis",
+                      "checkin.leave"}) == PUBLIC_ENDPOINTS
     assert client.get("/set-password?token=guessed").status_code == 404
     assert client.get("/login").status_code == 200
     assert client.get("/healthz").status_code == 200

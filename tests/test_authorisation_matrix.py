@@ -26,7 +26,7 @@ from tracker.sessions.models import SessionDraft
 # Who asks. "emergency" is an administrator with an open break-glass grant on the patient.
 ROLES = ("anonymous", "other", "admin", "emergency", "reader", "writer", "primary")
 
-LOGIN, OK, FORBIDDEN, NOT_FOUND = "login", "ok", "403", "404"
+LOGIN, OK, FORBIDDEN, NOT_FOUND, NO_LINK = "login", "ok", "403", "404", "401"
 
 
 def row(anonymous, other, admin, emergency, reader, writer, primary) -> dict:
@@ -43,6 +43,9 @@ PATIENT_READ = row(LOGIN, NOT_FOUND, NOT_FOUND, OK, OK, OK, OK)
 PATIENT_WRITE = row(LOGIN, NOT_FOUND, NOT_FOUND, FORBIDDEN, FORBIDDEN, OK, OK)
 # Managing the team, archiving, the access history: the primary therapist alone.
 PATIENT_PRIMARY = row(LOGIN, NOT_FOUND, NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK)
+# The patient's check-in pages: only their own cookie (a link and its code) opens them; no
+# therapist's login does (tests/test_checkin_access.py has the patient's side).
+PATIENT_PAGE = row(*[NO_LINK] * 7)
 
 MATRIX = {
     ("static", "GET"): PUBLIC,
@@ -124,6 +127,23 @@ MATRIX = {
     ("progress.print_sessions", "GET"): PATIENT_READ,
     ("progress.page_css", "GET"): PATIENT_READ,
     ("export.patient_record", "GET"): PATIENT_READ,
+    ("checkins.manage", "GET"): PATIENT_READ,
+    ("checkins.plan", "GET"): PATIENT_READ,
+    ("checkins.create_link", "POST"): PATIENT_WRITE,
+    ("checkins.revoke_link", "POST"): PATIENT_WRITE,
+    ("checkins.unlock_link", "POST"): PATIENT_WRITE,
+    ("checkins.next_session", "POST"): PATIENT_WRITE,
+    ("checkins.add_schedule", "POST"): PATIENT_WRITE,
+    ("checkins.end_schedule", "POST"): PATIENT_WRITE,
+    # A token that is no link's: nothing, for anyone.
+    ("checkin.open_link", "GET"): row(*[NOT_FOUND] * 7),
+    ("checkin.open_link", "POST"): row(*[NOT_FOUND] * 7),
+    ("checkin.home", "GET"): PATIENT_PAGE,
+    ("checkin.submit", "POST"): PATIENT_PAGE,
+    ("checkin.questionnaire", "GET"): PATIENT_PAGE,
+    ("checkin.questionnaire", "POST"): PATIENT_PAGE,
+    ("checkin.crisis", "GET"): PATIENT_PAGE,
+    ("checkin.leave", "POST"): PUBLIC,
 }
 
 
@@ -170,7 +190,8 @@ def world(app, make_user, login_as):
         values = {"patient_id": patient_id, "course_id": course.id, "session_id": session.id,
                   "measure_id": measure.id, "member_id": members[0].id, "grant_id": grant.id,
                   "draft_id": draft.id, "user_id": target.id, "item_id": 1, "kind": "theme",
-                  "instrument": "phq9", "filename": "favicon.svg"}
+                  "instrument": "phq9", "filename": "favicon.svg", "schedule_id": 1,
+                  "token": "n" * 32, "code": "phq9"}
     clients = {"anonymous": app.test_client()}
     clients.update({name: login_as(user) for name, user in accounts.items()})
     return values, clients
@@ -179,7 +200,7 @@ def world(app, make_user, login_as):
 def outcome(response) -> str:
     if response.status_code in (302, 303) and response.headers["Location"].startswith("/login"):
         return LOGIN
-    if response.status_code in (403, 404):
+    if response.status_code in (401, 403, 404):
         return str(response.status_code)
     if response.status_code in (200, 204, 302, 303):
         return OK

@@ -398,8 +398,10 @@ def test_export_carries_questionnaires_follow_ups_and_access_history(db, record)
     assert follow_up["recorded_by"] == record["user_id"]
     assert gad7["follow_ups"] == []
     # The stored hash is recomputable from the exported questionnaire alone.
-    assert phq9["hash_version"] == 1 and len(phq9["content_hash"]) == 64
+    assert phq9["hash_version"] == 2 and len(phq9["content_hash"]) == 64
+    assert phq9["source"] == "session" and phq9["checkin_link_id"] is None
     assert integrity.values_hash(phq9) == phq9["content_hash"]
+    assert integrity.values_hash({**phq9, "source": "home"}) != phq9["content_hash"]
     assert integrity.values_hash({**phq9, "total": 3}) != phq9["content_hash"]
 
     [member] = export["care_team"]

@@ -11,9 +11,11 @@ from sqlalchemy import Column, ForeignKey, Integer, MetaData, Table, Text
 
 import tracker.models  # noqa: F401 (every model in Base.metadata)
 from tests.support.care_team import emergency_access, team_member
+from tests.support.checkins import db_checkin, db_link, db_schedule
 from tests.support.histories import build_history
 from tests.support.measures import db_measure
 from tests.support.patients import add_patient
+from tests.support.threads import db_strategy
 from tracker.db import Base
 from tracker.export import coverage
 from tracker.export.record import patient_export
@@ -68,6 +70,11 @@ def test_every_exported_table_shows_in_a_full_export(app, db, make_user):
                session_id=history["sessions"][0], item_9=1, followed_up=True)
     db.add_all([team_member(patient_id, admin.id, added_by=user.id),
                 emergency_access(patient_id, admin.id, "Night call.")])
+    link = db_link(db, patient_id, user.id)
+    strategy = db_strategy(db, patient_id, history["sessions"][0])
+    db_checkin(db, link, date(2025, 1, 7), message="The walks help.",
+               practised={strategy.id: "yes"})
+    db_schedule(db, patient_id, user.id)
     db.commit()
     db.expunge_all()
     export = patient_export(db, db.get(Patient, patient_id), include_psychotherapy_notes=True)

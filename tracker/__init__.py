@@ -88,6 +88,8 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.audit.views import bp as audit_bp
     from tracker.auth.views import bp as auth_bp
     from tracker.care_team.views import bp as care_team_bp
+    from tracker.checkins.patient_views import bp as checkin_bp
+    from tracker.checkins.views import bp as checkins_bp
     from tracker.courses.views import bp as courses_bp
     from tracker.export.views import bp as export_bp
     from tracker.health import bp as health_bp
@@ -99,7 +101,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (auth_bp, account_bp, admin_bp, patients_bp, courses_bp, sessions_bp,
                       measures_bp, progress_bp, export_bp, audit_bp, care_team_bp, search_bp,
-                      health_bp):
+                      health_bp, checkin_bp, checkins_bp):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", "home", lambda: redirect(url_for("patients.index")))
     if app.config["BENCH_HELLO_ROUTE"]:

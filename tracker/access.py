@@ -24,8 +24,12 @@ from tracker.sessions.models import TherapySession
 # code step of two-factor login is useless without a password accepted minutes before.
 # The CSP report endpoint only counts (tracker/headers.py): a page blocked before sign-in
 # reports too.
+# The patient's check-in pages (tracker/checkins/patient_views.py) answer only to their own
+# cookie, given for a link and its code: a therapist's login opens nothing there.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.login_code", "auth.set_password", "static",
-                              "health.healthz", "csp_report"})
+                              "health.healthz", "csp_report", "checkin.open_link",
+                              "checkin.home", "checkin.submit", "checkin.questionnaire",
+                              "checkin.crisis", "checkin.leave"})
 # What an account that must change its password may still reach.
 PASSWORD_CHANGE_ENDPOINTS = frozenset({"account.change_password", "auth.logout", "static"})
 # What an account without two-factor login may still reach when the practice requires it.
@@ -36,7 +40,7 @@ TWO_FACTOR_ENROLMENT_ENDPOINTS = frozenset(
 # Blueprints of patient records (and the administrators' emergency access to them): closed to
 # an account in recovery after an administrator's reset (tracker/auth/resets.py).
 RECORD_BLUEPRINTS = frozenset({"patients", "courses", "sessions", "measures", "progress",
-                               "export", "audit", "care_team", "search"})
+                               "export", "audit", "care_team", "search", "checkins"})
 
 login_manager = LoginManager()
 login_manager.session_protection = "basic"

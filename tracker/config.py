@@ -112,6 +112,25 @@ class Defaults:
     RESET_LINK_HOURS = 24
     RESET_WATCH_DAYS = 14
 
+    # Between sessions, the patient's pages (tracker/checkins/): how long a check-in link
+    # lives; how many wrong codes lock it until the therapist unlocks it, and the rate limits
+    # on codes per link and per address; how long the patient's cookie lasts after the code
+    # was accepted; after how many days without a check-in a reminder is due.
+    CHECKIN_LINK_DAYS = 56
+    CHECKIN_CODE_ATTEMPTS = 5
+    CHECKIN_CODE_LIMIT_PER_LINK = "5 per minute;20 per day"
+    CHECKIN_CODE_LIMIT_PER_ADDRESS = "20 per minute;100 per day"
+    CHECKIN_COOKIE_MINUTES = 60
+    CHECKIN_REMINDER_DAYS = 3
+    # Shown to a patient at once when a PHQ-9 answered at home has item 9 above 0. Replace
+    # it with the practice's own text: its phone number, and the local crisis line.
+    CRISIS_TEXT = (
+        "If you are in danger now or might act on thoughts of harming yourself, call your "
+        "local emergency number (911 in the US) or go to the nearest emergency department. "
+        "You can also call or text a crisis line at any hour: in the US, 988 (the Suicide "
+        "& Crisis Lifeline). Your therapist will see your answers, but not straight away: "
+        "they are not watched in real time.")
+
     # Dosing alerts (tracker/dosing/alerts.py, docs/DOMAIN.md): each value is accepted and
     # recorded, and flagged on the form, the signed session and the brief.
     # Common alert thresholds of procedural monitoring (settings, not law): SpO2 below 92 %,
@@ -141,7 +160,8 @@ MIN_SECRET_LENGTH = 32
 INTEGER_SETTINGS = ("SESSION_IDLE_MINUTES", "SESSION_LIFETIME_HOURS", "SQLITE_BUSY_TIMEOUT_MS",
                     "PASSWORD_MIN_LENGTH", "PATIENTS_PER_PAGE", "THEME_CARRY_SESSIONS",
                     "INTEGRATION_WINDOW_DAYS", "EMERGENCY_ACCESS_MINUTES",
-                    "RESET_LINK_HOURS", "RESET_WATCH_DAYS",
+                    "RESET_LINK_HOURS", "RESET_WATCH_DAYS", "CHECKIN_LINK_DAYS",
+                    "CHECKIN_CODE_ATTEMPTS", "CHECKIN_COOKIE_MINUTES", "CHECKIN_REMINDER_DAYS",
                     "PROXY_FIX_X_FOR", "ARGON2_TIME_COST", "ARGON2_MEMORY_COST",
                     "ARGON2_PARALLELISM")
 

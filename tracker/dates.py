@@ -26,6 +26,7 @@ STYLES = {
     "iso_time": "%Y-%m-%d %H:%M",
     "iso_seconds": "%Y-%m-%d %H:%M:%S",
     "weekday_time": "%a %d %b %Y, %H:%M",  # Fri 05 Dec 2026, 10:00: a session's start
+    "weekday": "%A %d %b",  # Friday 05 Dec: a day the patient picks
     "time": "%H:%M",
 }
 _WITH_TIME = frozenset(name for name, pattern in STYLES.items() if "%H" in pattern)

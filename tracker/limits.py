@@ -64,6 +64,14 @@ def _link_account_key() -> str | None:
     return None if user_id is None else f"link:{user_id}"
 
 
+def _checkin_link_key() -> str | None:
+    """The check-in link a code is tried on (its token's hash: never the token)."""
+    from tracker.checkins.links import digest
+
+    token = (request.view_args or {}).get("token", "")
+    return f"checkin:{digest(token)[:32]}" if token else None
+
+
 def _config(name: str) -> Callable[[], str]:
     return lambda: current_app.config[name]
 
@@ -78,6 +86,9 @@ GUARDED: dict[str, tuple[tuple[str, Callable[[], str], Callable[[], str | None]]
     "auth.set_password": (
         ("link-account", _config("TWO_FACTOR_LIMIT_PER_ACCOUNT"), _link_account_key),
         ("link-address", _config("TWO_FACTOR_LIMIT_PER_ADDRESS"), get_remote_address)),
+    "checkin.open_link": (
+        ("checkin-link", _config("CHECKIN_CODE_LIMIT_PER_LINK"), _checkin_link_key),
+        ("checkin-address", _config("CHECKIN_CODE_LIMIT_PER_ADDRESS"), get_remote_address)),
     **{endpoint: (("reauth", _config("LOGIN_LIMIT_PER_ACCOUNT"), _signed_in_account_key),)
        for endpoint in REAUTHENTICATION_ENDPOINTS},
 }

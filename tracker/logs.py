@@ -1,6 +1,7 @@
 """Logging that carries no clinical text and cannot be forged.
 
-- Request lines lose their query strings (a patient search is a GET with the name in it).
+- Request lines lose their query strings (a patient search is a GET with the name in it),
+  and every line loses the token of a patient's check-in link (`/c/…`).
 - Control characters are escaped in every line (`\\x0a`, `\\x1b`, `\\u2028`): a request for
   `/x%0aINJECTED%1b[31m` is logged on one line, with no terminal escape, by gunicorn's access
   and error logs (GunicornLogger, tracker/gunicorn_conf.py), the development server's log and
@@ -21,6 +22,8 @@ from gunicorn import glogging
 # spaces included; gunicorn's access log quotes it).
 _QUERY = re.compile(r'((?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) [^ ?"]*)\?.*?'
                     r'(?= HTTP/\d|"|\\x1b|\x1b|$)')
+# A check-in link's token in a path (/c/<token>): never written to a log.
+_LINK_TOKEN = re.compile(r"/c/[A-Za-z0-9_-]{16,}")
 # C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -41,16 +44,21 @@ class RedactQueryStrings(logging.Filter):
         return True
 
 
+def redact_link_tokens(text: str) -> str:
+    """A patient's check-in link as /c/…: its token opens the link (with the code)."""
+    return _LINK_TOKEN.sub("/c/…", text)
+
+
 class EscapeControlCharacters(logging.Filter):
     """The record's message, formatted, with its control characters escaped (a traceback,
-    added by the formatter after, keeps its lines)."""
+    added by the formatter after, keeps its lines) and any check-in link's token left out."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except (TypeError, ValueError, KeyError):
             message = str(record.msg)
-        escaped = escape_controls(message)
+        escaped = escape_controls(redact_link_tokens(message))
         if escaped != message or record.args:
             record.msg, record.args = escaped, None
         return True

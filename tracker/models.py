@@ -3,6 +3,13 @@
 from tracker.audit.models import AuditEvent, AuditHead, AuditSubject
 from tracker.auth.models import LoginSession, PasswordReset, User
 from tracker.care_team.models import CareTeamMember, EmergencyAccess
+from tracker.checkins.models import (
+    Checkin,
+    CheckinLink,
+    CheckinPractice,
+    PatientOpening,
+    QuestionnaireSchedule,
+)
 from tracker.courses.models import Course
 from tracker.dosing.models import BoosterDose, DosingRecord, VitalSigns
 from tracker.measures.models import MeasureResponse, SafetyFollowUp
@@ -27,6 +34,9 @@ __all__ = [
     "BeliefRating",
     "BoosterDose",
     "CareTeamMember",
+    "Checkin",
+    "CheckinLink",
+    "CheckinPractice",
     "Course",
     "DosingRecord",
     "EmergencyAccess",
@@ -34,7 +44,9 @@ __all__ = [
     "MeasureResponse",
     "PasswordReset",
     "Patient",
+    "PatientOpening",
     "PsychotherapyNote",
+    "QuestionnaireSchedule",
     "SafetyFollowUp",
     "SearchDocument",
     "SessionDraft",

@@ -26,7 +26,7 @@ from tracker.limits import REAUTHENTICATION_ENDPOINTS
 
 # Blueprints whose pages show patient data: viewing them is audited.
 CLINICAL_BLUEPRINTS = frozenset({"patients", "courses", "sessions", "measures", "progress",
-                                 "export", "audit", "care_team", "search"})
+                                 "export", "audit", "care_team", "search", "checkins"})
 # Requests that are not worth an event: typing buffers and stylesheet parts.
 NOT_AUDITED = frozenset({"sessions.autosave", "progress.page_css", "account.ping",
                          "account.csrf_token", "static", "health.healthz",

@@ -15,6 +15,11 @@ PAGES = {
     "care_team.end_emergency_access": "an emergency access (ended it)",
     "care_team.revoke": "the care team (revoked a share)",
     "care_team.show": "the care team",
+    "checkins.add_schedule": "a questionnaire schedule",
+    "checkins.end_schedule": "a questionnaire schedule (ended it)",
+    "checkins.manage": "the between-sessions page",
+    "checkins.next_session": "the next planned session",
+    "checkins.plan": "the take-home plan",
     "courses.edit_course": "a course",
     "courses.new_course": "a new course",
     "export.patient_record": "the record export",
@@ -56,6 +61,16 @@ ACTIONS = {
     "share_revoke": "Ended a share",
     "break_glass": "Opened the record in an emergency",
     "break_glass_end": "Ended emergency access",
+    "signed_out_save_kept": "Save after an idle sign-out kept as a copy",
+    "checkin_link_created": "Made a check-in link",
+    "checkin_link_revoked": "Revoked a check-in link",
+    "checkin_link_unlocked": "Unlocked a check-in link",
+    "checkin_link_opened": "Patient opened the check-in link",
+    "checkin_code_refused": "Check-in code refused",
+    "checkin_link_locked": "Check-in link locked (too many wrong codes)",
+    "checkin_submitted": "Patient checked in",
+    "checkin_replaced": "Patient checked in again for a day (replaced)",
+    "checkin_questionnaire_submitted": "Patient answered a questionnaire at home",
 }
 EMERGENCY = "emergency "
 AFTER_RESET = "reset "

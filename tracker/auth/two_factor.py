@@ -18,18 +18,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import io
 import re
 import secrets
 import time
 
 import pyotp
-import segno
 from markupsafe import Markup
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from tracker import qr
 from tracker.auth import login_sessions
 from tracker.auth.models import RecoveryCode, User
 from tracker.auth.services import AccountError, WrongPassword, check_password
@@ -245,17 +244,5 @@ def grouped_secret(secret: str) -> str:
 
 
 def qr_svg(uri: str) -> Markup:
-    """The otpauth URI as an inline SVG QR code, drawn here (no outside service). segno
-    writes colours and size as SVG attributes, never a style attribute or element, which
-    the Content-Security-Policy would block. Markup is safe: the SVG is segno's own output,
-    with our fixed title; the URI is encoded in the modules, not written as text."""
-    buffer = io.BytesIO()
-    segno.make(uri, error="m", micro=False).save(
-        buffer, kind="svg", xmldecl=False, svgns=True, scale=5, border=4,
-        dark="#000", light="#fff", title="QR code of the two-factor secret",
-        svgclass="qr", lineclass=None, nl=False,
-    )
-    svg = buffer.getvalue().decode("ascii")
-    if "style" in svg:  # Never expected; a CSP-blocked QR code would fail silently.
-        raise RuntimeError("segno wrote a style into the QR code")
-    return Markup(svg.replace("<svg ", '<svg role="img" ', 1))  # noqa: S704 (see above)
+    """The otpauth URI as an inline SVG QR code (tracker/qr.py)."""
+    return qr.qr_svg(uri, "QR code of the two-factor secret")

@@ -35,6 +35,9 @@ class Course(Base):
     default_medication: Mapped[str] = mapped_column(String(32))
     default_route: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # The next planned session, when one is set: the take-home plan, the brief, the patient
+    # list and the questionnaire schedule use it.
+    next_session_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

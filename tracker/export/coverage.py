@@ -30,6 +30,10 @@ EXPORTED = {
     "safety_follow_ups": "questionnaires[].follow_ups[]",
     "care_team_members": "care_team[]",
     "emergency_access": "emergency_access[]",
+    "checkin_links": "between_sessions.checkin_links[]",
+    "checkins": "between_sessions.checkins[]",
+    "checkin_practices": "between_sessions.checkins[].practices[]",
+    "questionnaire_schedules": "between_sessions.questionnaire_schedules[]",
     # Only on request (HIPAA 45 CFR 164.501): see docs/export.md.
     "psychotherapy_notes": "psychotherapy_notes[]",
 }
@@ -45,6 +49,9 @@ LEFT_OUT = {
                     "change), kept for the practice's accounting of access; who was given "
                     "access to the record is exported from care_team_members and "
                     "emergency_access",
+    "patient_openings": "when each clinician last opened the patient's page: a reading "
+                        "marker of the practice's (the patient list counts what is new "
+                        "since), like the audit trail of views",
     "audit_subjects": "part of the audit trail: the patients each audit event's page showed "
                       "(ids only), left out with the events themselves",
 }

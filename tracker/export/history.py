@@ -102,7 +102,7 @@ def emergency_access(db: Session, patient: Patient) -> list[dict[str, Any]]:
 
 
 USER_KEYS = frozenset({"exported_by", "signed_by", "author_id", "recorded_by", "user_id",
-                       "added_by", "revoked_by"})
+                       "added_by", "revoked_by", "created_by"})
 
 
 def referenced_users(document: Any) -> set[int]:

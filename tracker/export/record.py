@@ -20,6 +20,7 @@ from tracker.auth.models import User
 from tracker.courses.models import Course
 from tracker.db import utcnow
 from tracker.export import history
+from tracker.export.between import between_sessions
 from tracker.export.created import Created, group_created
 from tracker.export.session_record import session_record, session_record_options
 from tracker.export.values import decimal, local, utc
@@ -58,6 +59,7 @@ def _course(course: Course, sessions: list[TherapySession],
         "default_medication": course.default_medication,
         "default_route": course.default_route,
         "status": course.status,
+        "next_session_on": local(course.next_session_on),
         "sessions": [session_record(session, created.get(session.id, Created()))
                      for session in sessions],
     }
@@ -157,6 +159,7 @@ def patient_export(
         "questionnaires": history.questionnaires(db, patient),
         "care_team": history.care_team(db, patient),
         "emergency_access": history.emergency_access(db, patient),
+        "between_sessions": between_sessions(db, patient),
     }
     if include_psychotherapy_notes:
         notes = db.scalars(

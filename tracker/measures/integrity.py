@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import event, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-HASH_VERSION = 1
+HASH_VERSION = 2
 
 # Column -> the key it is written under in the export (and hashed as), per version.
 HASHED = {
@@ -39,6 +39,8 @@ HASHED = {
         "created_at": "created_at",
     },
 }
+# Version 2: where it was answered (in session, or at home through a check-in link).
+HASHED[2] = {**HASHED[1], "source": "source", "link_id": "checkin_link_id"}
 NOT_HASHED = {
     "patient_id": "follows from course_id, which is covered (a course is one patient's)",
     "content_hash": "the hash itself",

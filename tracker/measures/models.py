@@ -54,6 +54,10 @@ class MeasureResponse(Base):
     safety_flag: Mapped[bool] = mapped_column(Boolean, default=False)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # "session": entered by the therapist; "home": answered by the patient through a check-in
+    # link (link_id; recorded_by_id is then the clinician who made the link), patient-reported.
+    source: Mapped[str] = mapped_column(String(8), default="session", server_default="session")
+    link_id: Mapped[int | None] = mapped_column(Integer)
     # SHA-256 of the answers as stored, set on insert (tracker/measures/integrity.py).
     content_hash: Mapped[str | None] = mapped_column(String(64))
     hash_version: Mapped[int | None] = mapped_column(Integer)

@@ -56,10 +56,12 @@ def record_response(db: Session, user: User, patient: Patient, *, instrument: st
                     course: Course, session: TherapySession | None, taken_on: date | None,
                     answers: list[int | None], difficulty: int | None = None,
                     index_event: str | None = None, default_date: date | None = None,
-                    partial: MeasureResponse | None = None) -> MeasureResponse:
+                    partial: MeasureResponse | None = None, source: str = "session",
+                    link_id: int | None = None) -> MeasureResponse:
     """Score and store a questionnaire. An incomplete one is stored, unscored, only when it
     raises the safety flag (a partial answer); otherwise IncompleteAnswers. `partial` is a
-    partial answer that this one completes or corrects, in place."""
+    partial answer that this one completes or corrects, in place. `source` "home": answered
+    by the patient through the check-in link `link_id` (patient-reported)."""
     if course.patient_id != patient.id or (session is not None and
                                             session.patient_id != patient.id):
         raise MeasureRuleError("That course or session belongs to another patient.")
@@ -81,7 +83,8 @@ def record_response(db: Session, user: User, patient: Patient, *, instrument: st
         raise MeasureRuleError("That incomplete questionnaire was completed already: open it "
                                "from the patient's page.")
     response = partial or MeasureResponse(patient_id=patient.id, instrument=instrument,
-                                          recorded_by_id=user.id)
+                                          recorded_by_id=user.id, source=source,
+                                          link_id=link_id)
     response.course_id = course.id
     response.session_id = session.id if session is not None else None
     response.taken_on = day

@@ -1,0 +1,116 @@
+"""The patient's side, as therapist and patient use it: a check-in link made through the
+therapist's page (its URL and code read off the page, as the therapist hands them over),
+opened on the patient's own client with the code, and a patient with a course and two
+active strategies to check in on."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from tests.support.courses import db_course
+from tests.support.database import database
+from tests.support.forms import form_fields, post_form, post_with_token
+from tests.support.patients import add_patient
+from tests.support.sessions import db_session
+from tests.support.threads import db_strategy
+from tracker.checkins.models import Checkin, CheckinLink, CheckinPractice, QuestionnaireSchedule
+from tracker.db import utcnow
+
+URL = re.compile(r'<code class="checkin-url">https?://[^/]+(/c/[A-Za-z0-9_-]+)</code>')
+CODE = re.compile(r'<code class="checkin-code">(\d+)</code>')
+
+
+@dataclass
+class Handover:
+    path: str  # /c/<token>
+    code: str
+
+    @property
+    def token(self) -> str:
+        return self.path.removeprefix("/c/")
+
+
+def make_link(therapist_client, patient_id: int) -> Handover:
+    """A new check-in link, as the therapist's page shows it once."""
+    response = post_with_token(therapist_client, f"/patients/{patient_id}/checkin-link")
+    assert response.status_code == 200, response.status_code
+    html = response.get_data(as_text=True)
+    return Handover(URL.search(html).group(1), CODE.search(html).group(1))
+
+
+def open_link(client, handover: Handover, code: str | None = None):
+    """The patient opens the link and enters the code: the answer (a redirect to /c/)."""
+    return post_form(client, handover.path, {"code": handover.code if code is None else code})
+
+
+@dataclass
+class PatientWithPlan:
+    patient_id: int
+    course_id: int
+    strategy_ids: list[int]
+
+
+def patient_with_plan(app, therapist, name: str = "Maya Okafor") -> PatientWithPlan:
+    patient_id = add_patient(app, therapist, name)
+    with database(app) as db:
+        course = db_course(db, patient_id)
+        session = db_session(db, therapist.id, course, "integration", datetime(2026, 3, 2, 10),
+                             intention="Meet each morning with curiosity")
+        strategies = [db_strategy(db, patient_id, session.id),
+                      db_strategy(db, patient_id, session.id, "Five minutes of journaling",
+                                  category="journaling", target_per_week=3)]
+        db.commit()
+        return PatientWithPlan(patient_id, course.id, [s.id for s in strategies])
+
+
+def checkin_form(client) -> dict:
+    """The check-in form as the patient's page renders it."""
+    return form_fields(client.get("/c/").get_data(as_text=True), action="/c/checkin")
+
+
+def check_in(client, plan: PatientWithPlan, *, day: str | None = None, mood: int = 6,
+             message: str = "", practised=("yes", "little")):
+    form = checkin_form(client)
+    form.update(mood=str(mood), message=message)
+    if day is not None:
+        form["day"] = day
+    for strategy_id, answer in zip(plan.strategy_ids, practised, strict=False):
+        form[f"practised_{strategy_id}"] = answer
+    return client.post("/c/checkin", data=form)
+
+
+# Stored directly ---------------------------------------------------------------------------
+
+
+def db_link(db, patient_id: int, user_id: int, *, token_hash: str = "0" * 64) -> CheckinLink:
+    """A live link stored directly (its token and code unknown: for the therapist's views)."""
+    now = utcnow()
+    link = CheckinLink(patient_id=patient_id, token_hash=token_hash, code_hash="not a hash",
+                       created_by_id=user_id, created_at=now,
+                       expires_at=now + timedelta(days=56), failed_codes=0)
+    db.add(link)
+    db.flush()
+    return link
+
+
+def db_checkin(db, link: CheckinLink, day: date, *, mood: int = 6, message: str = "",
+               practised: dict[int, str] | None = None, superseded: bool = False) -> Checkin:
+    checkin = Checkin(patient_id=link.patient_id, link_id=link.id, day=day, mood=mood,
+                      message=message, superseded_at=utcnow() if superseded else None,
+                      practices=[CheckinPractice(strategy_id=sid, practised=answer)
+                                 for sid, answer in (practised or {}).items()])
+    db.add(checkin)
+    db.flush()
+    return checkin
+
+
+def db_schedule(db, patient_id: int, user_id: int, instrument: str = "phq9", rule: str = "every",
+                days: int = 7, starts_on: date | None = None) -> QuestionnaireSchedule:
+    item = QuestionnaireSchedule(patient_id=patient_id, instrument=instrument, rule=rule,
+                                 days=days, starts_on=starts_on or date(2026, 1, 1),
+                                 created_by_id=user_id)
+    db.add(item)
+    db.flush()
+    return item
