@@ -8,7 +8,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.forms import form_fields
 from tests.support.server import CONFIG, GUNICORN, server_environment, wait_for
+from tests.support.sessions import decide_all
 
 
 @dataclass
@@ -58,12 +60,25 @@ def _parse(output: str) -> Load:
         statuses[status] = statuses.get(status, 0) + 1
         end = max(end, offset + seconds)
     times.sort()
+    return Load(len(times), round(len(times) / end, 1) if end else 0.0, percentile(times, 0.50),
+                percentile(times, 0.99), statuses)
 
-    def percentile(share: float) -> float:
-        return round(times[min(len(times) - 1, int(share * len(times)))], 2)
 
-    return Load(len(times), round(len(times) / end, 1) if end else 0.0, percentile(0.50),
-                percentile(0.99), statuses)
+def percentile(times: list[float], share: float) -> float:
+    """The response time below which `share` of the sorted `times` fall (ms, 0 when none)."""
+    return round(times[min(len(times) - 1, int(share * len(times)))], 2) if times else 0.0
+
+
+def session_form(browser, session_id: int) -> dict:
+    """The session page's form as a browser would submit it (one GET of the page), every
+    carried item decided. `browser`: tests/support/browser.Browser or its like."""
+    html = browser.request(f"/sessions/{session_id}/edit")[2]
+    return decide_all(form_fields(html, form_id="session-form"))
+
+
+def save_session(browser, session_id: int, form: dict) -> tuple[int, str]:
+    """A real save: POST the session form with its Save button; (status, Location)."""
+    return browser.request(f"/sessions/{session_id}/edit", {**form, "save": "1"})[:2]
 
 
 class Server:
@@ -71,9 +86,13 @@ class Server:
 
     def __init__(self, database_url: str, instance: Path, port: int, workers: int):
         self.url = f"http://127.0.0.1:{port}"
+        # Every simulated therapist signs in from 127.0.0.1 at about the same time: the
+        # sign-in limits per account and per address are raised. Two-factor sign-in is off
+        # (the practice setting's default) and no benchmark account has a factor.
         env = server_environment(
             instance, database_url, SESSION_COOKIE_SECURE="false", BENCH_HELLO_ROUTE="true",
-            LOGIN_LIMIT_PER_ACCOUNT='"1000 per minute"', GUNICORN_BIND=f"127.0.0.1:{port}",
+            LOGIN_LIMIT_PER_ACCOUNT='"1000 per minute"',
+            LOGIN_LIMIT_PER_ADDRESS='"1000 per minute"', GUNICORN_BIND=f"127.0.0.1:{port}",
             GUNICORN_WORKERS=str(workers),
             GUNICORN_MAX_REQUESTS="0")  # No recycling: worker memory is measured.
         self.process = subprocess.Popen([str(GUNICORN), "-c", CONFIG], env=env,  # noqa: S603

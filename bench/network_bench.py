@@ -11,7 +11,12 @@
    (4 clients, rate-limited), beside a trivial hello route through the same app and server
    (the ceiling on this machine); saving a session is measured with sequential real saves.
    Worker memory is read after 10,000 and 20,000 requests.
-4. Writes bench/results.json and prints a table.
+4. "50 therapists, mixed work" (bench/mixed_work.py): as many simulated therapists at once,
+   each signed in as another therapist of the network, doing a mix of their own work (lists,
+   pages, the session form: autosave and real saves, searches) with short think times.
+5. Writes bench/results.json and prints a table.
+
+--only mixed skips the query counts and the per-page runs (step 4 alone, on the full data).
 """
 
 from __future__ import annotations
@@ -34,7 +39,8 @@ from sqlalchemy import event
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.load import Server, hey  # noqa: E402
+from bench import mixed_work  # noqa: E402
+from bench.load import Server, hey, percentile, save_session, session_form  # noqa: E402
 from bench.network_data import COMMON_WORD, PASSWORD, RARE_WORD, Network, generate  # noqa: E402
 from tests.support.browser import Browser  # noqa: E402
 from tracker import create_app, migrate  # noqa: E402
@@ -104,9 +110,6 @@ def query_counts(url: str, network: Network) -> dict[str, int]:
 def save_sessions(base: str, email: str, session_ids: list[int], rounds: int) -> dict:
     """Real saves of the session page in turn (GET the form, decide, POST), one client per
     draft session, all at once; the POSTs are timed."""
-    from tests.support.forms import form_fields
-    from tests.support.sessions import decide_all
-
     timings: list[float] = []
     failures: list[int] = []
 
@@ -114,11 +117,9 @@ def save_sessions(base: str, email: str, session_ids: list[int], rounds: int) ->
         browser = Browser(base)
         assert browser.sign_in(email, PASSWORD) == 302
         for _ in range(rounds):
-            html = browser.request(f"/sessions/{session_id}/edit")[2]
-            form = decide_all(form_fields(html, form_id="session-form"))
-            form["save"] = "1"
+            form = session_form(browser, session_id)
             started = time.perf_counter()
-            status, _, _ = browser.request(f"/sessions/{session_id}/edit", form)
+            status, _ = save_session(browser, session_id, form)
             timings.append((time.perf_counter() - started) * 1000)
             if status != 302:
                 failures.append(status)
@@ -134,45 +135,36 @@ def save_sessions(base: str, email: str, session_ids: list[int], rounds: int) ->
     return {"saves": len(timings), "failed": len(failures),
             "saves_per_second": round(len(timings) / elapsed, 1),
             "p50_ms": round(statistics.median(timings), 1),
-            "p99_ms": round(timings[max(0, int(len(timings) * 0.99) - 1)], 1)}
+            "p99_ms": round(percentile(timings, 0.99), 1)}
 
 
-def load_test(url: str, network: Network, seconds: float, workers: int) -> dict:
-    with tempfile.TemporaryDirectory() as instance:
-        server = Server(url, Path(instance), port=18_000 + os.getpid() % 1000,
-                        workers=workers)
-        try:
-            browser = Browser(server.url)
-            assert browser.sign_in(network.big_therapist, PASSWORD) == 302
-            cookie = browser.cookie
-            paths = pages(network)
-            for path in paths.values():  # Every worker warm on every page.
-                hey(server.url + path, cookie, requests=workers * 4, workers=workers)
-            results = {}
-            for name, path in paths.items():
-                full = hey(server.url + path, cookie, seconds=seconds, workers=8)
-                half = hey(server.url + path, cookie, seconds=seconds, workers=4,
-                           rate=full.rps / 2)
-                results[name] = {"path": path, "rps": full.rps, "p50_ms": full.p50_ms,
-                                 "p99_ms": full.p99_ms, "half_load_rps": half.rps,
-                                 "half_load_p50_ms": half.p50_ms,
-                                 "half_load_p99_ms": half.p99_ms,
-                                 "statuses": {**full.statuses, **half.statuses}}
-            ceiling = results["hello route"]["rps"]
-            for row in results.values():
-                row["share_of_hello"] = round(row["rps"] / ceiling, 3)
-            saves = save_sessions(server.url, network.big_therapist, network.draft_sessions[1:3],
-                                  rounds=40)
-            memory = {"after_warm_up": server.worker_rss_mib()}
-            mix = [paths[name] for name in ("patient list", "session page",
-                                            "progress page", "brief",
-                                            "search, common word")]
-            for label in ("after_10000_requests", "after_20000_requests"):
-                for path in mix:
-                    hey(server.url + path, cookie, requests=2000, workers=8)
-                memory[label] = server.worker_rss_mib()
-        finally:
-            server.stop()
+def load_test(server: Server, network: Network, seconds: float, workers: int) -> dict:
+    browser = Browser(server.url)
+    assert browser.sign_in(network.big_therapist, PASSWORD) == 302
+    cookie = browser.cookie
+    paths = pages(network)
+    for path in paths.values():  # Every worker warm on every page.
+        hey(server.url + path, cookie, requests=workers * 4, workers=workers)
+    results = {}
+    for name, path in paths.items():
+        full = hey(server.url + path, cookie, seconds=seconds, workers=8)
+        half = hey(server.url + path, cookie, seconds=seconds, workers=4, rate=full.rps / 2)
+        results[name] = {"path": path, "rps": full.rps, "p50_ms": full.p50_ms,
+                         "p99_ms": full.p99_ms, "half_load_rps": half.rps,
+                         "half_load_p50_ms": half.p50_ms, "half_load_p99_ms": half.p99_ms,
+                         "statuses": {**full.statuses, **half.statuses}}
+    ceiling = results["hello route"]["rps"]
+    for row in results.values():
+        row["share_of_hello"] = round(row["rps"] / ceiling, 3)
+    saves = save_sessions(server.url, network.big_therapist, network.draft_sessions[1:3],
+                          rounds=40)
+    memory = {"after_warm_up": server.worker_rss_mib()}
+    mix = [paths[name] for name in ("patient list", "session page", "progress page", "brief",
+                                    "search, common word")]
+    for label in ("after_10000_requests", "after_20000_requests"):
+        for path in mix:
+            hey(server.url + path, cookie, requests=2000, workers=8)
+        memory[label] = server.worker_rss_mib()
     return {"pages": results, "saving a session": saves, "worker_memory_mib": memory}
 
 
@@ -183,14 +175,26 @@ def postgres_scratch(server_url: str):
 
 
 def run_database(name: str, full_url: str, small_url: str, args) -> dict:
-    small = build(small_url, args.scale / 10, args.seed, f"{name} 1x")
+    pages_too = args.only != "mixed"
+    small = build(small_url, args.scale / 10, args.seed, f"{name} 1x") if pages_too else None
     full = build(full_url, args.scale, args.seed, f"{name} 10x")
-    counts_small, counts_full = query_counts(small_url, small), query_counts(full_url, full)
     print(f"{name}: generated {full.counts} in {full.counts['seconds']} s")
-    return {"data": full.counts, "data_1x": small.counts,
-            "queries": {"1x": counts_small, "10x": counts_full,
-                        "equal": counts_small == counts_full},
-            **load_test(full_url, full, args.seconds, args.workers)}
+    result = {"data": full.counts}
+    if small is not None:
+        counts_small, counts_full = query_counts(small_url, small), query_counts(full_url, full)
+        result |= {"data_1x": small.counts,
+                   "queries": {"1x": counts_small, "10x": counts_full,
+                               "equal": counts_small == counts_full}}
+    with tempfile.TemporaryDirectory() as instance:
+        server = Server(full_url, Path(instance), port=args.port, workers=args.workers)
+        try:
+            if pages_too:
+                result |= load_test(server, full, args.seconds, args.workers)
+            if args.only != "pages":
+                result["mixed_work"] = mixed_work.run(server.url, full, args)
+        finally:
+            server.stop()
+    return result
 
 
 def print_table(name: str, result: dict) -> None:
@@ -198,6 +202,13 @@ def print_table(name: str, result: dict) -> None:
           f"{result['data']['patients']} patients, {result['data']['searchable_notes']} notes; "
           f"progress page and brief of a patient with {result['data']['big_patient_sessions']}"
           " sessions")
+    if "pages" in result:
+        print_pages(result)
+    if "mixed_work" in result:
+        mixed_work.print_table(result["mixed_work"])
+
+
+def print_pages(result: dict) -> None:
     print(f"{'page':<28}{'req/s':>8}{'x hello':>9}{'p50':>7}{'p99':>7}{'half p99':>10}"
           f"{'queries 1x/10x':>16}{'target':>16}")
     queries = result["queries"]
@@ -226,6 +237,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8, help="per load run")
     parser.add_argument("--workers", type=int, default=os.cpu_count() * 2 + 1,
                         help="gunicorn workers (the config's default)")
+    parser.add_argument("--port", type=int, default=18_000 + os.getpid() % 1000,
+                        help="gunicorn's port on 127.0.0.1 (default: from the process id)")
+    parser.add_argument("--only", choices=("pages", "mixed"),
+                        help="only the per-page runs (with the query counts), or only the "
+                             "mixed run")
+    mixed_work.add_arguments(parser)
     args = parser.parse_args()
     report = {"date": datetime.now().isoformat(timespec="seconds"),
               "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),

@@ -64,10 +64,20 @@ def _vocabulary(rng: random.Random) -> tuple[list[str], list[float]]:
 
 
 @dataclass
+class Caseload:
+    """One therapist's patients and, for each (same order), a signed session and the draft."""
+
+    patients: list[int] = field(default_factory=list)
+    signed_sessions: list[int] = field(default_factory=list)  # each patient's last signed one
+    draft_sessions: list[int] = field(default_factory=list)  # each patient's last session
+
+
+@dataclass
 class Network:
     """Ids the benchmark needs, and row counts."""
 
     therapists: list[str] = field(default_factory=list)  # emails
+    caseloads: dict[str, Caseload] = field(default_factory=dict)  # by therapist's email
     big_patient: int = 0  # the patient with the most sessions (progress page)
     big_therapist: str = ""
     signed_session: int = 0  # a signed session of that patient (session page)
@@ -124,6 +134,7 @@ def generate(db: Session, *, scale: float = 1.0, seed: int = 20261124,
     for t in range(n_therapists):
         email = f"therapist{t:02d}@bench.kap"
         network.therapists.append(email)
+        network.caseloads[email] = Caseload()
         add(User, email=email, name=f"Therapist {t:02d}", password_hash=password_hash,
             password_changed_at=now)
     flush_all()
@@ -208,6 +219,10 @@ def generate(db: Session, *, scale: float = 1.0, seed: int = 20261124,
                     instrument=code, taken_on=start + timedelta(days=3 * index), answers=answers,
                     total=sum(answers), safety_flag=False, recorded_by_id=therapist_id)
             network.draft_sessions.append(session_ids[-1])
+            caseload = network.caseloads[network.therapists[t]]
+            caseload.patients.append(patient_id)
+            caseload.signed_sessions.append(session_ids[-2])
+            caseload.draft_sessions.append(session_ids[-1])
             if (t, p) == (0, 0):
                 network.big_patient = patient_id
                 network.big_therapist = network.therapists[0]
