@@ -1,15 +1,15 @@
 """/healthz: a load balancer's view of the app. Public, and says nothing but status: whether
-the database answers, whether the rate limiter's storage answers (and its
+the database answers and can be written, whether the rate limiter's storage answers (and its
 kind, never its address), and how many Content-Security-Policy violations this process was
 told of, by directive name. 503 when any part is down: sign-in, or every write, would fail.
-Cheap enough to be polled: one SELECT 1, one PING for Redis (within the limiter's short
-timeouts)."""
+Cheap enough to be polled: one SELECT 1, a few stat calls for a SQLite file, one PING for
+Redis (within the limiter's short timeouts)."""
 
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from tracker import limits
+from tracker import limits, sqlite_writable
 from tracker.db import get_db
 from tracker.headers import csp_violations
 
@@ -24,7 +24,7 @@ def database_health() -> str:
     except SQLAlchemyError:
         db.rollback()
         return "unavailable"
-    return "ok"
+    return "ok" if sqlite_writable.writable(current_app) else "read-only"
 
 
 @bp.route("/healthz")
