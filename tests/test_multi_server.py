@@ -17,18 +17,17 @@ import pytest
 
 from tests.support.browser import Browser
 from tests.support.database import postgres_database
-from tests.support.keys import TEST_ENCRYPTION_KEY
 from tests.support.server import (
     CONFIG,
     GUNICORN,
-    SERVER_KEY_ID,
+    app_of_served_database,
     free_port,
     server_environment,
     wait_for,
 )
 from tests.support.sign_in import away_from_step_edge, code
 from tests.support.users import TEST_PASSWORD
-from tracker import create_app, migrate
+from tracker import migrate
 from tracker.auth import services as accounts
 from tracker.auth import two_factor
 from tracker.db import get_db, make_engine
@@ -65,10 +64,7 @@ def shared_services():
     engine = make_engine(url)
     migrate.upgrade(engine)
     engine.dispose()
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "x" * 40,
-                      "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8192,
-                      "ENCRYPTION_KEYS": {SERVER_KEY_ID: TEST_ENCRYPTION_KEY},
-                      "ENCRYPTION_KEY_ID": SERVER_KEY_ID})
+    app = app_of_served_database(url)
     away_from_step_edge()
     with app.app_context():
         db = get_db()

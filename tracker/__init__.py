@@ -63,6 +63,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     limits.init_app(app)
     errors.init_app(app)
+    from tracker import sqlite_writable
+
+    sqlite_writable.init_app(app)  # After errors: it keeps their 500 page for the rest.
     headers.init_app(app)
     labels.init_app(app)
     dates.init_app(app)

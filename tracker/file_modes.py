@@ -2,7 +2,12 @@
 folder 0700, the SQLite database and its side files (-wal, -shm, -journal) 0600, like
 config.py and backups. Set when they are created, and checked on every start: a mode looser
 than that is tightened, or, when this account may not change it (it does not own the file),
-logged as a warning so that the operator fixes it; the app still starts."""
+logged as a warning so that the operator fixes it; the app still starts.
+
+A side file left read-only is made writable again (restore_side_files): SQLite gives the
+-wal and -shm the database file's mode, so a connection that opened a database made 0444
+creates them 0444 and, being read-only, cannot remove them; once the database was writable
+again every write still failed on them (issue 15, item 6)."""
 
 from __future__ import annotations
 
@@ -35,6 +40,38 @@ def tighten(path: Path, allowed: int) -> None:
                     current & allowed, path)
 
 
+def can_write(path: Path) -> bool:
+    """Whether this process may write `path` (its effective account, as SQLite opens it)."""
+    if os.access in os.supports_effective_ids:
+        return os.access(path, os.W_OK, effective_ids=True)
+    return os.access(path, os.W_OK)
+
+
+def restore_side_files(database: str | Path) -> None:
+    """The database's -wal, -shm and -journal that this account owns but may not write, made
+    0600 again when the database itself may be written (one made read-only on purpose keeps
+    them as they are)."""
+    path = Path(database)
+    if not can_write(path):
+        return
+    for name in SQLITE_SIDE_FILES:
+        side = Path(f"{path}{name}")
+        try:
+            info = side.stat()
+        except FileNotFoundError:
+            continue
+        if info.st_uid != os.geteuid() or info.st_mode & stat.S_IWUSR:
+            continue
+        try:
+            os.chmod(side, FILE_MODE)
+        except OSError as error:
+            log.warning("%s cannot be written, and its mode could not be changed (%s).",
+                        side, error.strerror)
+            continue
+        log.warning("%s had been left read-only (mode %04o), so no write could succeed: "
+                    "made %04o again.", side, stat.S_IMODE(info.st_mode), FILE_MODE)
+
+
 def secure_folder(path: str | Path) -> None:
     """The instance folder, made if missing: 0700."""
     folder = Path(path)
@@ -59,6 +96,7 @@ def secure_sqlite(database: str | Path) -> None:
             log.warning("The database %s could not be created (%s).", path, error.strerror)
     for name in ("", *SQLITE_SIDE_FILES):
         tighten(Path(f"{path}{name}"), FILE_MODE)
+    restore_side_files(path)
 
 
 def sqlite_file(url) -> str | None:

@@ -12,7 +12,10 @@ request in flight pass the check against the old count (issue 14, item 1).
 
 One Limiter (Flask-Limiter) per app, so that each app (and each test) has its own counters;
 it owns the storage and the strategy. With a redis:// RATELIMIT_STORAGE_URI the counters
-are shared by every worker and app server; with memory:// each worker counts alone.
+are shared by every worker and app server; with memory:// each worker counts alone. When
+the storage does not answer, the guarded forms answer 503 (an attempt that cannot be
+counted is not checked) and /healthz reports it (storage_health); Redis is asked again on
+each request, so both recover by themselves when it is back.
 """
 
 from __future__ import annotations
@@ -30,8 +33,17 @@ from limits.strategies import FixedWindowRateLimiter
 
 from tracker.auth import pending
 from tracker.auth.services import normalize_email
+from tracker.errors import render_error
 
 log = logging.getLogger(__name__)
+
+# A Redis that does not answer (its host gone from the network) must not hold a sign-in or a
+# health check for long: redis-py waits 5 s by default (older releases wait forever).
+# RATELIMIT_STORAGE_OPTIONS overrides these.
+REDIS_TIMEOUTS = {"socket_connect_timeout": 1.0, "socket_timeout": 1.0}
+STORAGE_DOWN = ("Attempts cannot be counted at the moment: the store that counts them does "
+                "not answer. Nothing was checked or saved; try again in a minute, and tell "
+                "your administrator if it goes on.")
 
 # The pages that ask a signed-in account for its current password: one shared counter.
 REAUTHENTICATION_ENDPOINTS = ("account.change_password", "account.two_factor_disable",
@@ -142,8 +154,9 @@ def _guard(limiter: Limiter, endpoint: str, view):
         try:
             allowed = attempts.take(endpoint)
         except Exception as error:  # The storage (Redis) cannot be reached: fail closed.
-            log.error("rate-limit storage failed: %s", type(error).__name__)
-            abort(503)
+            log.error("rate-limit storage (%s) failed: %s", storage_kind(current_app),
+                      type(error).__name__)
+            return render_error(503, STORAGE_DOWN)
         if not allowed:
             abort(429)
         try:
@@ -165,8 +178,27 @@ def _give_back_quietly(attempts: Attempts) -> None:
         log.error("rate-limit refund failed: %s", type(error).__name__)
 
 
+def storage_kind(app: Flask) -> str:
+    """The storage's kind (memory, redis, rediss, ...): the scheme of RATELIMIT_STORAGE_URI,
+    never the rest of it, which may hold a password."""
+    return str(app.config.get("RATELIMIT_STORAGE_URI") or "memory://").split(":", 1)[0]
+
+
+def storage_health(app: Flask) -> str:
+    """"ok" when the limiter's storage answers (a PING for Redis, within REDIS_TIMEOUTS),
+    "unavailable" when it does not, "disabled" with RATELIMIT_ENABLED off."""
+    limiter = app.extensions["tracker.limiter"]
+    if not (limiter.enabled and limiter.initialized):
+        return "disabled"
+    try:
+        return "ok" if limiter.storage.check() else "unavailable"
+    except Exception:  # noqa: BLE001 (check() catches its own; whatever else, it is down)
+        return "unavailable"
+
+
 def init_app(app: Flask) -> Limiter:
-    limiter = Limiter(get_remote_address, app=app)
+    options = dict(REDIS_TIMEOUTS) if storage_kind(app).startswith("redis") else {}
+    limiter = Limiter(get_remote_address, app=app, storage_options=options)
     # Keep it alive: the wrapped views hold it, and with RATELIMIT_ENABLED off nothing else
     # would (tests reset its storage between tests).
     app.extensions["tracker.limiter"] = limiter

@@ -11,11 +11,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
 from tests.support.keys import TEST_ENCRYPTION_KEY
+from tracker import create_app
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 CONFIG = "python:tracker.gunicorn_conf"
@@ -26,6 +28,15 @@ SECRETS = {
     "TRACKER_ENCRYPTION_KEY_ID": json.dumps(SERVER_KEY_ID),
     "TRACKER_AUDIT_KEY": '"served-test-audit-key-0123456789abcdef"',
 }
+
+
+def app_of_served_database(url: str):
+    """An app in testing mode (cheap hashing) on the database a server is given, with the
+    served encryption key: to make the records it will serve."""
+    return create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "x" * 40,
+                       "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8192,
+                       "ENCRYPTION_KEYS": {SERVER_KEY_ID: TEST_ENCRYPTION_KEY},
+                       "ENCRYPTION_KEY_ID": SERVER_KEY_ID})
 
 
 def clean_environment() -> dict[str, str]:
@@ -51,8 +62,10 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_for(url: str, process, seconds: float = 30):
-    """The first answer of `url`; fails when the server exits or does not answer in time."""
+def wait_for(url: str, process, seconds: float = 30, *, any_status: bool = False):
+    """The first successful answer of `url` (with any_status, the first answer: a 503 of a
+    server that is up but not healthy); fails when the server exits or does not answer in
+    time."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -60,24 +73,30 @@ def wait_for(url: str, process, seconds: float = 30):
             raise AssertionError(f"server exited: {errors}")
         try:
             return urllib.request.urlopen(url, timeout=2)  # noqa: S310 (loopback only)
+        except urllib.error.HTTPError as answer:
+            if any_status:
+                return answer
+            time.sleep(0.2)
         except OSError:
             time.sleep(0.2)
     raise AssertionError(f"{url} did not answer in {seconds} s")
 
 
 @contextmanager
-def serving(env: dict, *options: str):
+def serving(env: dict, *options: str, prefix: tuple[str, ...] = (), unhealthy: bool = False):
     """A gunicorn server of the app (tracker/gunicorn_conf.py, with `options` on the command
-    line) on a free port of the loopback; yields its base URL and stops it afterwards. Its
-    error log is printed when the test fails (pytest shows what was captured)."""
+    line, started through the command `prefix` if any) on a free port of the loopback;
+    yields its base URL once /healthz answers (200, or with `unhealthy` any status) and
+    stops it afterwards. Its error log is printed when the test fails (pytest shows what
+    was captured)."""
     port = free_port()
     with tempfile.TemporaryFile("w+") as errors:
         process = subprocess.Popen(
-            [str(GUNICORN), "-c", CONFIG, *options],
+            [*prefix, str(GUNICORN), "-c", CONFIG, *options],
             env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
             stdout=subprocess.DEVNULL, stderr=errors, text=True)
         try:
-            wait_for(f"http://127.0.0.1:{port}/healthz", process)
+            wait_for(f"http://127.0.0.1:{port}/healthz", process, any_status=unhealthy)
             yield f"http://127.0.0.1:{port}"
         finally:
             process.terminate()
