@@ -9,6 +9,7 @@ from tracker.checkins.models import (
     CheckinPractice,
     PatientOpening,
     QuestionnaireSchedule,
+    ReminderSent,
 )
 from tracker.courses.models import Course
 from tracker.dosing.models import BoosterDose, DosingRecord, VitalSigns
@@ -47,6 +48,7 @@ __all__ = [
     "PatientOpening",
     "PsychotherapyNote",
     "QuestionnaireSchedule",
+    "ReminderSent",
     "SafetyFollowUp",
     "SearchDocument",
     "SessionDraft",

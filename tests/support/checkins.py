@@ -12,11 +12,14 @@ from datetime import date, datetime, timedelta
 from tests.support.courses import db_course
 from tests.support.database import database
 from tests.support.forms import form_fields, post_form, post_with_token
+from tests.support.measures import answers_for
 from tests.support.patients import add_patient
 from tests.support.sessions import db_session
 from tests.support.threads import db_strategy
 from tracker.checkins.models import Checkin, CheckinLink, CheckinPractice, QuestionnaireSchedule
+from tracker.courses.models import Course
 from tracker.db import utcnow
+from tracker.measures.models import MeasureResponse
 
 URL = re.compile(r'<code class="checkin-url">https?://[^/]+(/c/[A-Za-z0-9_-]+)</code>')
 CODE = re.compile(r'<code class="checkin-code">(\d+)</code>')
@@ -114,3 +117,41 @@ def db_schedule(db, patient_id: int, user_id: int, instrument: str = "phq9", rul
     db.add(item)
     db.flush()
     return item
+
+
+def db_home_measure(db, link: CheckinLink, course_id: int, code: str = "phq9", *,
+                    total: int = 8, taken_on: date, item_9: int = 0) -> MeasureResponse:
+    """A questionnaire the patient answered at home through `link`, stored directly."""
+    answers = answers_for(code, total, item_9=item_9)
+    response = MeasureResponse(patient_id=link.patient_id, course_id=course_id,
+                               instrument=code, taken_on=taken_on, answers=answers,
+                               total=sum(answers), safety_flag=code == "phq9" and item_9 > 0,
+                               recorded_by_id=link.created_by_id, source="home",
+                               link_id=link.id)
+    db.add(response)
+    db.flush()
+    return response
+
+
+def between_sessions_patient(app, therapist, name: str, today: date) -> PatientWithPlan:
+    """A patient with everything the patient list shows of between sessions: a live link
+    made a week ago, two check-ins, a dosing session, a questionnaire scheduled and one
+    answered at home, and the next session planned."""
+    plan = patient_with_plan(app, therapist, name)
+    with database(app) as db:
+        link = db_link(db, plan.patient_id, therapist.id,
+                       token_hash=f"{plan.patient_id:064d}")
+        link.created_at = utcnow() - timedelta(days=7)
+        for days in (5, 4):
+            db_checkin(db, link, today - timedelta(days=days))
+        course = db.get(Course, plan.course_id)
+        course.next_session_on = today + timedelta(days=3)
+        db_session(db, therapist.id, course, "dosing", datetime.combine(
+            today - timedelta(days=2), datetime.min.time()))
+        db_schedule(db, plan.patient_id, therapist.id, "phq9", "every", 7,
+                    starts_on=today - timedelta(days=1))
+        db_schedule(db, plan.patient_id, therapist.id, "gad7", "after_dosing", 1,
+                    starts_on=today - timedelta(days=30))
+        db_home_measure(db, link, plan.course_id, "gad7", taken_on=today - timedelta(days=9))
+        db.commit()
+    return plan

@@ -13,58 +13,33 @@ from collections.abc import Callable
 from datetime import date
 
 from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import dates
 from tracker.audit.hooks import append
 from tracker.auth.models import User
+from tracker.checkins import due as due_of
 from tracker.checkins import schedule
-from tracker.checkins.models import CheckinLink, QuestionnaireSchedule
+from tracker.checkins.models import CheckinLink
 from tracker.courses.models import Course
 from tracker.db import get_db
 from tracker.measures import scoring
 from tracker.measures.forms import questionnaire_form
 from tracker.measures.instruments import get_instrument
-from tracker.measures.models import MeasureResponse
 from tracker.measures.services import record_response
 from tracker.patients.models import Patient
-from tracker.sessions.kinds import DOSING_CODES
-from tracker.sessions.models import TherapySession
 
 # The in-session form's fields a home questionnaire does without.
 SESSION_ONLY_FIELDS = ("course_id", "session_id", "taken_on", "partial_id", "index_event")
 
 
 def _current_course(db: Session, patient_id: int) -> Course | None:
-    return db.scalar(select(Course).where(Course.patient_id == patient_id)
-                     .order_by((Course.status == "active").desc(), Course.start_date.desc(),
-                               Course.id.desc()).limit(1))
+    return due_of.current_courses(db, [patient_id]).get(patient_id)
 
 
 def due_for(db: Session, patient: Patient, today: date) -> list[schedule.Due]:
     """The questionnaires due at home for the patient today (none without a course)."""
-    schedules = db.scalars(select(QuestionnaireSchedule).where(
-        QuestionnaireSchedule.patient_id == patient.id,
-        QuestionnaireSchedule.ended_at.is_(None)).order_by(QuestionnaireSchedule.id)).all()
-    course = _current_course(db, patient.id) if schedules else None
-    if course is None:
-        return []
-    dosing_days = [starts.date() for starts in db.scalars(select(TherapySession.starts_at).where(
-        TherapySession.patient_id == patient.id, TherapySession.kind.in_(DOSING_CODES)))]
-    answered: dict[str, list[date]] = {}
-    for instrument, taken_on in db.execute(select(MeasureResponse.instrument,
-                                                  MeasureResponse.taken_on).where(
-            MeasureResponse.patient_id == patient.id, MeasureResponse.source == "home")):
-        answered.setdefault(instrument, []).append(taken_on)
-    found = {}
-    for item in schedules:
-        due = schedule.due(item.id, item.instrument, item.rule, item.days, item.starts_on,
-                           today=today, answered_on=answered.get(item.instrument, ()),
-                           dosing_days=dosing_days, next_session_on=course.next_session_on)
-        if due is not None and due.instrument not in found:
-            found[due.instrument] = due
-    return list(found.values())
+    return due_of.due_for_patients(db, [patient.id], today).get(patient.id, [])
 
 
 def _home_form(instrument):

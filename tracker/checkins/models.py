@@ -46,6 +46,9 @@ class CheckinLink(Base):
     failed_codes: Mapped[int] = mapped_column(Integer, default=0)
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where reminders go (tracker/checkins/reminders.py), when the patient gave an address:
+    # the patient's contact data, never logged.
+    reminder_email: Mapped[str | None] = mapped_column(String(254))
 
     def __repr__(self) -> str:
         return f"<CheckinLink id={self.id} patient_id={self.patient_id}>"
@@ -141,3 +144,20 @@ class PatientOpening(Base):
 
     def __repr__(self) -> str:
         return f"<PatientOpening user_id={self.user_id} patient_id={self.patient_id}>"
+
+
+class ReminderSent(Base):
+    """A reminder emailed for one due item of a link's patient, so that each is sent once:
+    `kind` is "questionnaire:<schedule id>:<due date>" or "checkin:<date the quiet spell
+    reached CHECKIN_REMINDER_DAYS>"."""
+
+    __tablename__ = "reminders_sent"
+    __table_args__ = (Index("uq_reminders_sent_link_id_kind", "link_id", "kind", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("checkin_links.id"))
+    kind: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<ReminderSent id={self.id} link_id={self.link_id}>"

@@ -52,6 +52,10 @@ LEFT_OUT = {
     "patient_openings": "when each clinician last opened the patient's page: a reading "
                         "marker of the practice's (the patient list counts what is new "
                         "since), like the audit trail of views",
+    "reminders_sent": "which due item of a check-in link a reminder email was sent for, and "
+                      "when (so that each is sent once): delivery bookkeeping with no clinical "
+                      "content; the address it went to is exported with the link, and each "
+                      "reminder is in the audit trail",
     "audit_subjects": "part of the audit trail: the patients each audit event's page showed "
                       "(ids only), left out with the events themselves",
 }

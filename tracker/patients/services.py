@@ -3,13 +3,15 @@ those shared with them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from tracker import dates
 from tracker.auth.models import User
 from tracker.care_team.models import CareTeamMember, EmergencyAccess
+from tracker.checkins import signals
 from tracker.db import utcnow
 from tracker.patients.models import Patient
 
@@ -36,6 +38,9 @@ class PatientRow:
     role: str  # "primary", or the care-team role "read" / "write"
     primary_name: str
     emergency_unseen: bool = False  # Opened through emergency access, not yet acknowledged.
+    # A safety answer given at home awaits its follow-up: listed first, marked.
+    needs_attention: bool = False
+    between: signals.BetweenSessions = field(default_factory=signals.BetweenSessions)
 
     @property
     def is_shared(self) -> bool:
@@ -75,7 +80,8 @@ def list_patients(
     page: int = 1,
     per_page: int = 25,
 ) -> PatientPage:
-    """The user's own patients and those shared with them (a current care-team membership)."""
+    """The user's own patients and those shared with them (a current care-team membership),
+    those needing attention first, each with what it shows of between sessions."""
     membership = and_(CareTeamMember.patient_id == Patient.id, CareTeamMember.user_id == user.id,
                       CareTeamMember.revoked_at.is_(None))
     conditions = [or_(Patient.therapist_id == user.id, CareTeamMember.id.is_not(None)),
@@ -90,18 +96,21 @@ def list_patients(
                        EmergencyAccess.acknowledged_at.is_(None))
         .correlate(Patient)
     )
+    attention = signals.needs_attention().label("needs_attention")
     rows = db.execute(
-        select(Patient, CareTeamMember.role, User.name, unseen)
+        select(Patient, CareTeamMember.role, User.name, unseen, attention)
         .join(User, User.id == Patient.therapist_id)
         .outerjoin(CareTeamMember, membership)
         .where(*conditions)
-        .order_by(Patient.display_name, Patient.id)
+        .order_by(attention.desc(), Patient.display_name, Patient.id)
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
+    between = signals.for_list(db, user.id, [row[0].id for row in rows], dates.today())
     items = [PatientRow(patient, role or "primary", primary_name,
-                        emergency_unseen=bool(flag) and patient.therapist_id == user.id)
-             for patient, role, primary_name, flag in rows]
+                        emergency_unseen=bool(flag) and patient.therapist_id == user.id,
+                        needs_attention=bool(attending), between=between[patient.id])
+             for patient, role, primary_name, flag, attending in rows]
     return PatientPage(items, total, page, per_page)
 
 

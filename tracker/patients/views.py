@@ -6,6 +6,7 @@ from tracker.access import current_access, get_patient_or_404
 from tracker.audit.hooks import name_subjects
 from tracker.auth.models import User
 from tracker.care_team import emergency
+from tracker.checkins import openings
 from tracker.courses.services import course_position, dose_numbers, list_courses
 from tracker.db import get_db
 from tracker.forms import clean_text
@@ -59,6 +60,7 @@ def new():
 def show(patient_id: int):
     db = get_db()
     patient = get_patient_or_404(db, current_user, patient_id)
+    openings.mark_opened(current_user.id, patient.id)
     courses = list_courses(db, patient)
     open_flags = open_safety_flags(responses_of(db, patient))
     access = current_access()
