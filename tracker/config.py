@@ -122,6 +122,19 @@ class Defaults:
     CHECKIN_CODE_LIMIT_PER_ADDRESS = "20 per minute;100 per day"
     CHECKIN_COOKIE_MINUTES = 60
     CHECKIN_REMINDER_DAYS = 3
+    # Reminders (optional, off while MAIL_SERVER is None; tracker/checkins/reminders.py):
+    # `flask --app tracker send-reminders`, from a timer, emails a patient with a
+    # questionnaire due or no check-in for CHECKIN_REMINDER_DAYS, at the address given
+    # with the link, a neutral line signed PRACTICE_NAME (no clinical word, no name, no
+    # score, and not the link itself: only its hash is stored). MAIL_USE_TLS: STARTTLS.
+    # Without MAIL_SERVER the app never contacts a mail server.
+    MAIL_SERVER = None
+    MAIL_PORT = 587
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_USE_TLS = True
+    MAIL_FROM = None
+    PRACTICE_NAME = None  # None: "Your therapist's practice".
     # Shown to a patient at once when a PHQ-9 answered at home has item 9 above 0. Replace
     # it with the practice's own text: its phone number, and the local crisis line.
     CRISIS_TEXT = (
@@ -162,7 +175,7 @@ INTEGER_SETTINGS = ("SESSION_IDLE_MINUTES", "SESSION_LIFETIME_HOURS", "SQLITE_BU
                     "INTEGRATION_WINDOW_DAYS", "EMERGENCY_ACCESS_MINUTES",
                     "RESET_LINK_HOURS", "RESET_WATCH_DAYS", "CHECKIN_LINK_DAYS",
                     "CHECKIN_CODE_ATTEMPTS", "CHECKIN_COOKIE_MINUTES", "CHECKIN_REMINDER_DAYS",
-                    "PROXY_FIX_X_FOR", "ARGON2_TIME_COST", "ARGON2_MEMORY_COST",
+                    "PROXY_FIX_X_FOR", "MAIL_PORT", "ARGON2_TIME_COST", "ARGON2_MEMORY_COST",
                     "ARGON2_PARALLELISM")
 
 

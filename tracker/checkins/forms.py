@@ -7,6 +7,7 @@ from datetime import date
 
 from wtforms import (
     DateField,
+    EmailField,
     IntegerField,
     RadioField,
     SelectField,
@@ -15,7 +16,14 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
 
 from tracker import dates
 from tracker.checkins.models import PRACTISED, SCHEDULE_RULES
@@ -70,6 +78,20 @@ def checkin_form(strategies: list[Strategy], days: list[date]) -> type[BaseForm]
             "How helpful was it? (optional)", coerce=lambda v: int(v) if v not in ("", None)
             else None, choices=[SelectChoice("", "—")] + SCALE, validators=[Optional()]))
     return CheckinForm
+
+
+class LinkForm(BaseForm):
+    """A new check-in link; with reminders set up (MAIL_SERVER), where they may go."""
+
+    reminder_email = EmailField(
+        "Email for reminders (optional)",
+        validators=[Optional(), Length(max=254),
+                    Email("Give an email address such as name@example.org, or leave it "
+                          "empty.", check_deliverability=False)],
+        description="Only if the patient wants reminders: a neutral line naming the "
+                    "practice, no clinical word. It is the patient's contact data.",
+        render_kw={"autocomplete": "off"})
+    submit = SubmitField("Make a check-in link")
 
 
 class NextSessionForm(BaseForm):

@@ -5,14 +5,14 @@ home."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from tracker import dates
 from tracker.access import get_patient_or_404, is_safe_next
 from tracker.checkins import links
-from tracker.checkins.forms import NextSessionForm, ScheduleForm
+from tracker.checkins.forms import LinkForm, NextSessionForm, ScheduleForm
 from tracker.checkins.models import SCHEDULE_RULES, QuestionnaireSchedule
 from tracker.checkins.plan import plan_for
 from tracker.courses.models import Course
@@ -28,7 +28,7 @@ def _schedules(db, patient):
         QuestionnaireSchedule.ended_at.is_(None)).order_by(QuestionnaireSchedule.id)).all()
 
 
-def _render(patient, *, new=None, schedule_form=None, status=200):
+def _render(patient, *, new=None, schedule_form=None, link_form=None, status=200):
     db = get_db()
     courses = db.scalars(select(Course).where(Course.patient_id == patient.id,
                                               Course.status == "active")
@@ -37,6 +37,7 @@ def _render(patient, *, new=None, schedule_form=None, status=200):
     return render_template(
         "checkins/manage.html", patient=patient, link=link, usable=links.usable(link),
         new=new, courses=courses, schedules=_schedules(db, patient), rules=SCHEDULE_RULES,
+        link_form=link_form or LinkForm(), reminders=bool(current_app.config["MAIL_SERVER"]),
         schedule_form=schedule_form or ScheduleForm(),
         next_forms={c.id: NextSessionForm(data={"next_session_on": c.next_session_on},
                                           prefix=f"course-{c.id}") for c in courses},
@@ -51,10 +52,16 @@ def manage(patient_id: int):
 @bp.route("/patients/<id:patient_id>/checkin-link", methods=["POST"])
 def create_link(patient_id: int):
     """A new link (the one before is revoked). Its URL, QR code and code are shown in this
-    answer only: they are not stored, and the page is never cached."""
+    answer only: they are not stored, and the page is never cached. With reminders set up,
+    the address they go to, if the patient gave one (kept with the link, never logged)."""
     db = get_db()
     patient = get_patient_or_404(db, current_user, patient_id, need="write")
+    form = LinkForm()
+    if not form.validate_on_submit():
+        return _render(patient, link_form=form, status=400)
     link, token, code = links.create(db, current_user, patient)
+    if current_app.config["MAIL_SERVER"]:
+        link.reminder_email = form.reminder_email.data or None
     db.commit()
     url = url_for("checkin.open_link", token=token, _external=True)
     return _render(patient, new={"url": url, "code": code, "expires_at": link.expires_at,

@@ -16,6 +16,8 @@
     verify-records    name every signed session and questionnaire whose stored hash no
                       longer matches it (tracker/export/verify.py)
     search-reindex    rebuild the full-text index (tracker/search/)
+    send-reminders    email the patients with something due between sessions a neutral
+                      reminder (off unless MAIL_SERVER is set; tracker/checkins/reminders.py)
 
 `init` and `generate-key` are also plugin commands (entry points flask.commands in
 pyproject.toml), because they must run while the app still refuses to start for want of a
@@ -27,6 +29,7 @@ from __future__ import annotations
 from flask import Flask
 
 from tracker.audit.commands import audit_checkpoint_command, verify_audit_command
+from tracker.checkins.reminders import send_reminders_command
 from tracker.cli.keys import generate_key_command, rotate_keys_command
 from tracker.cli.patients import patients_group
 from tracker.cli.records import backup_command, export_patient_command, restore_command
@@ -40,7 +43,7 @@ COMMANDS = (db_group, create_user_command, seed_demo_command, patients_group,
             export_patient_command,
             backup_command, restore_command, generate_key_command, rotate_keys_command,
             verify_audit_command, audit_checkpoint_command, verify_records_command,
-            reindex_command)
+            reindex_command, send_reminders_command)
 
 
 def init_app(app: Flask) -> None:

@@ -30,7 +30,8 @@ def between_sessions(db: Session, patient: Patient) -> dict[str, Any]:
         "checkin_links": [
             {"id": link.id, "created_by": link.created_by_id, "created_at": utc(link.created_at),
              "expires_at": utc(link.expires_at), "revoked_at": utc(link.revoked_at),
-             "locked_at": utc(link.locked_at), "last_opened_at": utc(link.last_opened_at)}
+             "locked_at": utc(link.locked_at), "last_opened_at": utc(link.last_opened_at),
+             "reminder_email": link.reminder_email}
             for link in links],
         "checkins": [
             {"id": c.id, "day": local(c.day), "checkin_link_id": c.link_id, "mood": c.mood,
