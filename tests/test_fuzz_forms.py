@@ -537,6 +537,21 @@ def test_break_glass(app, make_user, login_as, therapist):
         after=renders(client, path)))
 
 
+def test_checkin_link(app, therapist, therapist_client):
+    """A new check-in link, with reminders on: any address is kept, blank, or refused."""
+    app.config["MAIL_SERVER"] = "127.0.0.1"
+    patient_id = add_patient(app, therapist, "Maya Okafor")
+    page, path = f"/patients/{patient_id}/between-sessions", f"/patients/{patient_id}/checkin-link"
+    fields = {"reminder_email": Value(
+        st.sampled_from(["", "maya@example.org", " Maya.Okafor+kap@example.co.uk "]),
+        st.one_of(free_text(60), long_text(254), st.builds(lambda local: f"{local}@example.org",
+                                                           free_text(30))))}
+    fuzz(form(fields), lambda data, outcomes: check_submission(
+        app, poster(therapist_client, path, csrf_token(therapist_client, page)), data, outcomes,
+        succeeded=lambda response: 'class="checkin-code"' in response.get_data(as_text=True),
+        allowed={"checkin_links"}, after=renders(therapist_client, page, "/patients/")))
+
+
 ZONES = choice_value(["", "UTC", "Pacific/Auckland", "America/Los_Angeles", "Europe/Berlin"])
 
 
@@ -586,6 +601,7 @@ def test_every_form_of_the_app_is_fuzzed():
         "ChangePasswordForm": test_change_password, "SetPasswordForm": test_set_password_link,
         # Forms without input: a button and its CSRF token.
         "StartTwoFactorForm": None,
+        "LinkForm": test_checkin_link,
         "TimeZoneForm": test_time_zones, "PracticeSettingsForm": test_time_zones,
     }
     names = {cls.__name__ for cls in subclasses(BaseForm)}
