@@ -99,7 +99,7 @@ def test_the_patient_checks_in_on_a_phone_and_the_therapist_sees_it(server, brow
             option.check()
     mobile.get_by_role("button", name="Send my answers").click()
     mobile.wait_for_url(re.compile(r"/c/crisis$"))
-    mobile.get_by_text("not watched in real time").wait_for()
+    mobile.get_by_text("Your answers are not watched in real time.").wait_for()
     checks.page(mobile, "patient-crisis")
 
     page.goto(f"/patients/{patient}/brief")
