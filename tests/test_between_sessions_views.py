@@ -9,12 +9,15 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from tests.support.checkins import db_home_measure, db_reports, patient_reporting
 from tests.support.database import database
-from tests.support.forms import main_of, text_of
+from tests.support.forms import form_fields, main_of, text_of
 from tests.support.measures import db_measure
 from tests.support.queries import queries_per_page
+from tests.support.sessions import carried_ids, decide_all, edit_page, save, start_session
+from tracker.threads.models import StrategyReview
 
 TODAY = date.today()
 HOME = "patient-reported (at home)"
@@ -189,3 +192,127 @@ def test_the_course_summary_print_has_the_practice_figures_and_marks_home_scores
     assert "patient-reported" in figures
     assert html.count(HOME) == 1
     assert "series__point--home" in html
+
+
+# The carry-forward ---------------------------------------------------------------------------
+
+
+def _field_value(html: str, field_id: str) -> str | None:
+    tag = re.search(rf'<input[^>]*id="{re.escape(field_id)}"[^>]*>', html).group(0)
+    assert "readonly" not in tag and "disabled" not in tag  # Always the therapist's to edit.
+    value = re.search(r'value="([^"]*)"', tag)
+    return value.group(1) if value else None
+
+
+@pytest.fixture
+def today_session(therapist_client, who):
+    return start_session(therapist_client, who.patient_id, who.course_id, "integration", TODAY)
+
+
+def test_the_carry_forward_shows_the_patients_count_and_leaves_the_field_empty(
+        therapist_client, who, today_session):
+    html, form = edit_page(therapist_client, today_session)
+    walk, journal = who.strategy_ids
+    index = carried_ids(form, "strategies")[walk]
+    start = html.index(f'id="reported-{walk}"')
+    reported = _words(html[start:html.index("</div>", start)])
+    assert "> patient-reported From the patient's check-ins" in reported
+    assert "practised on 4 of 10 days (3 yes, 1 a little), not on 1, no answer on 5" in reported
+    # Nothing is copied in: the field is empty, and so is what the browser would send.
+    assert _field_value(html, f"strategies-{index}-times_practised") in (None, "")
+    assert form[f"strategies-{index}-times_practised"] == ""
+    button = re.search(rf'<button[^>]*name="use_reported" value="{walk}"[^>]*>', html).group(0)
+    assert 'data-use-count="4"' in button
+    assert f'data-field="strategies-{index}-times_practised"' in button
+
+
+def test_use_the_patients_count_fills_the_field_saves_nothing_and_leaves_it_editable(
+        app, therapist_client, who, today_session):
+    html, form = edit_page(therapist_client, today_session)
+    walk, journal = who.strategy_ids
+    index = carried_ids(form, "strategies")[walk]
+    form[f"strategies-{index}-barriers"] = "Rain all week"  # typed before the click: kept
+    response = therapist_client.post(f"/sessions/{today_session}/edit",
+                                     data={**form, "use_reported": str(walk)})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert _field_value(page, f"strategies-{index}-times_practised") == "4"
+    journal_index = carried_ids(form, "strategies")[journal]
+    assert _field_value(page, f"strategies-{journal_index}-times_practised") in (None, "")
+    assert "Rain all week" in page
+    with database(app) as db:
+        assert db.scalar(select(func.count()).select_from(StrategyReview)
+                         .where(StrategyReview.session_id == today_session)) == 0
+    # The therapist changes it before saving: their number is what is recorded.
+    form = form_fields(page, form_id="session-form")
+    decide_all(form)
+    form[f"strategies-{index}-times_practised"] = "3"
+    assert save(therapist_client, today_session, form).status_code == 302
+    with database(app) as db:
+        review = db.scalar(select(StrategyReview).where(
+            StrategyReview.session_id == today_session, StrategyReview.strategy_id == walk))
+        assert review.times_practised == 3
+
+
+def test_the_script_fills_the_field_from_the_button_without_an_inline_script(
+        therapist_client, today_session):
+    script = therapist_client.get("/static/js/session-editor.js").get_data(as_text=True)
+    assert 'querySelectorAll("button[data-use-count]")' in script
+    assert 'input.value = button.getAttribute("data-use-count")' in script
+    html, _ = edit_page(therapist_client, today_session)
+    assert "<script>" not in html and " onclick=" not in html
+
+
+def test_the_edit_page_uses_a_constant_number_of_queries_whatever_the_check_ins(
+        app, therapist, therapist_client, count_queries):
+    def edit_url(name, checkins):
+        who = _history(app, therapist, name, checkins)
+        session = start_session(therapist_client, who.patient_id, who.course_id,
+                                "integration", TODAY)
+        return {"edit": f"/sessions/{session}/edit"}
+
+    def check(page, response):
+        assert 'id="reported-' in response.get_data(as_text=True)
+
+    few = queries_per_page(therapist_client, count_queries, edit_url("Few Checkins", 6), check)
+    many = queries_per_page(therapist_client, count_queries, edit_url("Many Checkins", 90),
+                            check)
+    assert few == many
+
+
+# Patient-reported, wherever a score is shown ---------------------------------------------
+
+
+def test_a_home_score_is_marked_patient_reported_on_every_page_that_shows_it(
+        app, therapist, therapist_client):
+    who = patient_reporting(app, therapist)
+    with database(app) as db:
+        in_session = db_measure(db, therapist.id, who.patient_id, who.course_id, "phq9", 14,
+                                TODAY - timedelta(days=10), session_id=who.session_id,
+                                item_9=1)
+        home = db_home_measure(db, who, therapist.id, "phq9", 12, TODAY - timedelta(days=2),
+                               item_9=1)
+        db.commit()
+        home_id, session_id = home.id, in_session.id
+    base = f"/patients/{who.patient_id}"
+
+    def page(path):
+        return therapist_client.get(path).get_data(as_text=True)
+
+    shown = page(f"{base}/measures/{home_id}")
+    assert HOME in shown.split("</h1>")[0] and "Answered by the patient at home" in shown
+    assert HOME not in page(f"{base}/measures/{session_id}").split("</h1>")[0]
+    # The safety flags (patient page, brief, progress) name which answer was the patient's.
+    for path in (base, f"{base}/brief", f"{base}/progress"):
+        flag = _section_of_class(page(path), "safety-flag")
+        assert flag.count(HOME) == 1, path
+    printed = page(f"{base}/progress/print")
+    assert "answered above 0, patient-reported (at home)" in printed
+    assert printed.count("answered above 0;") == 1  # the in-session one, unmarked
+    # The printed sessions list the in-session score only, unmarked.
+    assert HOME not in page(f"{base}/sessions/print")
+
+
+def _section_of_class(html: str, css_class: str) -> str:
+    start = html.index(f"{css_class}\"")
+    return html[start:html.index("</div>", start)]

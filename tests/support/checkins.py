@@ -162,12 +162,13 @@ def db_reports(app, who: Reporting, days: dict[int, tuple]) -> None:
 
 
 def db_home_measure(db, who: Reporting, user_id: int, code: str, total: int,
-                    taken_on: date) -> MeasureResponse:
+                    taken_on: date, *, item_9: int = 0) -> MeasureResponse:
     """A questionnaire the patient answered at home through the link (patient-reported)."""
-    answers = answers_for(code, total)
+    answers = answers_for(code, total, item_9=item_9)
     response = MeasureResponse(patient_id=who.patient_id, course_id=who.course_id,
                                instrument=code, taken_on=taken_on, answers=answers,
-                               total=sum(answers), safety_flag=False, recorded_by_id=user_id,
+                               total=sum(answers), safety_flag=code == "phq9" and item_9 > 0,
+                               recorded_by_id=user_id,
                                source="home", link_id=who.link_id)
     db.add(response)
     db.flush()

@@ -76,6 +76,10 @@ class Report:
     answers: dict[int, dict[date, str]] = field(default_factory=dict)  # strategy -> day -> answer
 
     @property
+    def first_day(self) -> date:
+        return self.after + timedelta(days=1)
+
+    @property
     def days(self) -> int:
         return max((self.through - self.after).days, 0)
 

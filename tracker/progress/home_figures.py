@@ -78,10 +78,6 @@ class Period:
     through: date
     report: Report
 
-    @property
-    def first_day(self) -> date:
-        return self.after + timedelta(days=1)
-
 
 def periods(report: Report, session_days: list[date], today: date) -> list[Period]:
     """The ranges between consecutive sessions (and from the last one to today) that hold a
