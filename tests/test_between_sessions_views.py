@@ -11,12 +11,13 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.support.checkins import db_home_measure, db_reports, patient_reporting
+from tests.support.checkins import db_checkin, db_home_measure, db_reports, patient_reporting
 from tests.support.database import database
 from tests.support.forms import form_fields, main_of, text_of
 from tests.support.measures import db_measure
 from tests.support.queries import queries_per_page
 from tests.support.sessions import carried_ids, decide_all, edit_page, save, start_session
+from tracker.checkins.models import CheckinLink
 from tracker.threads.models import StrategyReview
 
 TODAY = date.today()
@@ -46,6 +47,9 @@ def who(app, therapist):
         12: (2, "Before the session: not counted", "yes", "yes"),  # before the last session
     })
     with database(app) as db:
+        db_checkin(db, db.get(CheckinLink, who.link_id), TODAY - timedelta(days=3), mood=1,
+                   message="Replaced: never shown", superseded=True,
+                   practised={sid: "yes" for sid in who.strategy_ids})
         db_measure(db, therapist.id, who.patient_id, who.course_id, "phq9", 14,
                    TODAY - timedelta(days=10), session_id=who.session_id)
         db_home_measure(db, who, therapist.id, "phq9", 9, TODAY - timedelta(days=2))
@@ -75,7 +79,7 @@ def test_the_brief_shows_practice_beside_the_target_mood_messages_and_home_score
     older = since.index("Slept badly after the argument")
     assert newest < older
     assert (TODAY - timedelta(days=1)).strftime("%d %b") in since[newest - 200:newest]
-    assert "Before the session" not in html
+    assert "Before the session" not in html and "Replaced: never shown" not in html
     # The at-home PHQ-9 is listed and marked; the one taken in session is not marked.
     assert HOME in _section(html, "since-last-time")
     measures = _section(html, "since-heading")
