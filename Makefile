@@ -33,7 +33,7 @@ lock: $(STAMP)
 	$(UV_COMPILE) $(LOCK_FLAGS) --extra dev --extra e2e -o requirements/e2e.lock
 
 init: $(STAMP)
-	$(BIN)/flask --app tracker init --demo
+	$(BIN)/flask --app tracker init --demo --demo-url http://127.0.0.1:$(PORT)
 
 # The local demo is served over plain http on 127.0.0.1, so the cookie cannot be Secure here.
 run: init

@@ -202,3 +202,27 @@ def test_one_patients_visit_never_reaches_another_patients_record(app, therapist
 def test_a_therapists_login_opens_no_patient_page(therapist_client, handover):
     assert therapist_client.get("/c/").status_code == 401
     assert therapist_client.get("/c/crisis").status_code == 401
+
+
+def test_the_next_session_is_set_from_the_patient_and_session_pages(app, therapist_client,
+                                                                    plan):
+    from tests.support.forms import form_fields
+
+    page = therapist_client.get(f"/patients/{plan.patient_id}").get_data(as_text=True)
+    form = form_fields(page, action=f"/courses/{plan.course_id}/next-session")
+    day = (dates.today() + timedelta(days=5)).isoformat()
+    form[f"course-{plan.course_id}-next_session_on"] = day
+    response = therapist_client.post(f"/courses/{plan.course_id}/next-session", data=form)
+    assert response.headers["Location"] == f"/patients/{plan.patient_id}"  # Back there.
+    phone_plan = therapist_client.get(f"/patients/{plan.patient_id}/plan").get_data(
+        as_text=True)
+    assert "Next session:" in phone_plan
+    with database(app) as db:
+        from tracker.courses.models import Course
+
+        assert db.get(Course, plan.course_id).next_session_on.isoformat() == day
+    refused = therapist_client.post(f"/courses/{plan.course_id}/next-session",
+                                    data={**form, f"course-{plan.course_id}-next_session_on":
+                                          "31/02/2027"})
+    assert refused.status_code == 200
+    assert "31/02/2027" in refused.get_data(as_text=True)  # Kept, with the error beside it.

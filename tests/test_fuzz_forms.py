@@ -603,6 +603,10 @@ def test_every_form_of_the_app_is_fuzzed():
         "StartTwoFactorForm": None,
         "LinkForm": test_checkin_link,
         "TimeZoneForm": test_time_zones, "PracticeSettingsForm": test_time_zones,
+        # In test_checkin_forms.py: the patient's forms and the therapist's between-sessions
+        # forms.
+        "AccessCodeForm": "test_checkin_forms", "CheckinForm": "test_checkin_forms",
+        "ScheduleForm": "test_checkin_forms", "NextSessionForm": "test_checkin_forms",
     }
     names = {cls.__name__ for cls in subclasses(BaseForm)}
     assert names - set(fuzzed) == set(), "fuzz these forms too"

@@ -269,7 +269,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # The entries spell their own codes; the demo practice keeps codes as data; migrations are
 # frozen history (their lists never follow the registry).
 SPELL_CODES = {"tracker/measures/phq9_gad7.py", "tracker/measures/pcl5.py",
-               "tracker/demo/measures.py"}
+               "tracker/demo/measures.py", "tracker/demo/between.py"}
 
 
 def _names_a_code(source: str, codes: re.Pattern) -> list[int]:

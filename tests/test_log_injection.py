@@ -69,3 +69,36 @@ def test_flask_default_log_handler_escapes(app):
     from flask.logging import default_handler
 
     assert any(isinstance(f, logs.EscapeControlCharacters) for f in default_handler.filters)
+
+
+def test_no_log_line_carries_a_check_in_links_token(app, database_url, tmp_path, therapist,
+                                                    therapist_client):
+    """The token opens the link (with the code): gunicorn's access log, its error log and
+    the app's own log write /c/… instead (issue 16)."""
+    from tests.support.checkins import make_link, patient_with_plan
+
+    handover = make_link(therapist_client, patient_with_plan(app, therapist).patient_id)
+    port = free_port()
+    env = server_environment(tmp_path, database_url, GUNICORN_BIND=f"127.0.0.1:{port}",
+                             GUNICORN_WORKERS="1", SESSION_COOKIE_SECURE="false")
+    process = subprocess.Popen([str(GUNICORN), "-c", CONFIG], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        for path in (handover.path, handover.path + "?x=1", handover.path + "/more"):
+            _raw_get(port, path.encode())
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=30)
+    log = (out + err).decode("utf-8", "replace")
+    assert '"GET /c/…" 200' in log
+    assert handover.token not in log
+    # The development server's request lines (Werkzeug), and the app's own log.
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logs.escape_handler(handler)
+    for name, message in (("werkzeug", '"POST %s HTTP/1.1" 401 -'),
+                          ("tracker.errors", "Exception on %s [POST]")):
+        handler.handle(logging.getLogger(name).makeRecord(name, logging.ERROR, __file__, 1,
+                                                          message, (handover.path,), None))
+    assert stream.getvalue().count("/c/…") == 2 and handover.token not in stream.getvalue()

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from tests.support.checkins import (
     between_sessions_patient,
     db_checkin,
-    db_home_measure,
+    db_home_answer,
     db_link,
     db_schedule,
     patient_with_plan,
@@ -145,7 +145,7 @@ def test_questionnaires_due_and_overdue_are_shown_and_go_once_answered(
         db_schedule(db, answered.patient_id, therapist.id, "phq9", "once",
                     starts_on=today - timedelta(days=10))
         link = db_link(db, answered.patient_id, therapist.id)
-        db_home_measure(db, link, answered.course_id, "phq9", taken_on=today)
+        db_home_answer(db, link, answered.course_id, "phq9", taken_on=today)
         db.commit()
 
     listed = dict(rows(therapist_client))
@@ -205,7 +205,7 @@ def test_a_safety_answer_given_at_home_puts_the_patient_first_until_followed_up(
     in_session = patient_with_plan(app, therapist, "Cal Session")
     with database(app) as db:
         link = db_link(db, flagged.patient_id, therapist.id)
-        measure_id = db_home_measure(db, link, flagged.course_id, "phq9", taken_on=today,
+        measure_id = db_home_answer(db, link, flagged.course_id, "phq9", taken_on=today,
                                      item_9=1).id
         # A flag raised in session is the therapist's own: it does not move the patient up.
         db_measure(db, therapist.id, in_session.patient_id, in_session.course_id, "phq9", 8,

@@ -97,6 +97,19 @@ def test_a_state_changing_request_from_another_origin_is_refused_over_plain_http
     assert snapshot(app) == before
 
 
+@pytest.mark.parametrize(("fetch_site", "status"), [("same-origin", 302), ("cross-site", 403),
+                                                    ("none", 403), (None, 403)])
+def test_origin_null_passes_only_from_a_page_of_this_site(app, practice, fetch_site, status):
+    """The patient's pages send no Referer (Referrer-Policy: no-referrer), so their forms
+    post with Origin "null": the browser's Sec-Fetch-Site tells them from a sandboxed frame."""
+    sid = practice.start("preparation", 2)
+    _, form = edit_page(practice.client, sid)
+    headers = {"Origin": "null", **({"Sec-Fetch-Site": fetch_site} if fetch_site else {})}
+    response = practice.client.post(f"/sessions/{sid}/edit", data={**form, "save": "1"},
+                                    headers=headers)
+    assert response.status_code == status
+
+
 def test_the_same_origin_and_no_origin_pass(app, practice):
     sid = practice.start("preparation", 2)
     _, form = edit_page(practice.client, sid)

@@ -2,6 +2,7 @@
 
 from flask import Flask
 
+from tracker.checkins.models import PRACTISED
 from tracker.courses.forms import COURSE_STATUS_LABELS
 from tracker.dosing.alerts import dosing_warnings
 from tracker.dosing.models import ADVERSE_EVENTS, MEDICATIONS, ROUTES, TIMEPOINTS, TRANSPORT
@@ -29,6 +30,7 @@ LABELS = {
     "strategy_category": STRATEGY_CATEGORIES,
     "strategy_decision": STRATEGY_DECISIONS,
     "strategy_status": STRATEGY_STATUSES,
+    "practised": PRACTISED,
 }
 
 

@@ -2,7 +2,9 @@
 alike. Flask-WTF compares the Referer with the host over HTTPS only; browsers send an Origin
 header with every POST, so a request whose Origin is another site (or "null": a sandboxed
 frame, a file, a redirect from elsewhere) is refused before any view runs, even with a valid
-CSRF token. A request without Origin (a script, an old client) still needs the token."""
+CSRF token. "null" from one of our own pages that sends no Referer is told apart by the
+browser's Sec-Fetch-Site. A request without Origin (a script, an old client) still needs the
+token."""
 
 from __future__ import annotations
 
@@ -34,6 +36,11 @@ def _check_origin():
         return None
     origin = request.headers.get("Origin")
     if origin is None or same_origin(origin):
+        return None
+    if origin == "null" and request.headers.get("Sec-Fetch-Site") == "same-origin":
+        # A page of ours sent with Referrer-Policy: no-referrer (the patient's pages) posts
+        # with Origin "null"; the browser's own Sec-Fetch-Site (which no page can set) says
+        # it is this site's. A sandboxed frame or a file is "cross-site" or "none" there.
         return None
     from tracker.errors import render_error
 

@@ -14,7 +14,7 @@ from tests.support.database import database
 from tests.support.forms import form_fields, post_form, post_with_token
 from tests.support.measures import answers_for
 from tests.support.patients import add_patient
-from tests.support.sessions import db_session
+from tests.support.sessions import days_ago, db_session, signed
 from tests.support.threads import db_strategy
 from tracker.checkins.models import Checkin, CheckinLink, CheckinPractice, QuestionnaireSchedule
 from tracker.courses.models import Course
@@ -119,15 +119,70 @@ def db_schedule(db, patient_id: int, user_id: int, instrument: str = "phq9", rul
     return item
 
 
-def db_home_measure(db, link: CheckinLink, course_id: int, code: str = "phq9", *,
-                    total: int = 8, taken_on: date, item_9: int = 0) -> MeasureResponse:
-    """A questionnaire the patient answered at home through `link`, stored directly."""
+# Between sessions, as the therapist's pages show it ----------------------------------------
+
+
+@dataclass
+class Reporting:
+    """A patient who reports between sessions: the last session `session_id` (signed), two
+    active strategies (a walk 5× a week, journaling 3× a week) and a live link."""
+
+    patient_id: int
+    course_id: int
+    session_id: int
+    link_id: int
+    strategy_ids: list[int]
+
+
+def patient_reporting(app, therapist, name: str = "Maya Okafor", *,
+                      last_session: datetime | None = None) -> Reporting:
+    patient_id = add_patient(app, therapist, name)
+    with database(app) as db:
+        course = db_course(db, patient_id, start=date.today() - timedelta(days=120))
+        session = db_session(db, therapist.id, course, "integration",
+                             last_session or days_ago(10), summary="Integration went well.",
+                             **signed(therapist.id))
+        strategies = [db_strategy(db, patient_id, session.id),
+                      db_strategy(db, patient_id, session.id, "Five minutes of journaling",
+                                  category="journaling", target_per_week=3)]
+        link = db_link(db, patient_id, therapist.id, token_hash=f"{patient_id:064x}")
+        db.commit()
+        return Reporting(patient_id, course.id, session.id, link.id, [s.id for s in strategies])
+
+
+def db_reports(app, who: Reporting, days: dict[int, tuple]) -> None:
+    """Check-ins stored directly: days ago -> (mood, message, walk answer, journaling answer)
+    (an answer None: that strategy left out of the day's check-in)."""
+    with database(app) as db:
+        link = db.get(CheckinLink, who.link_id)
+        for ago, (mood, message, *answers) in days.items():
+            db_checkin(db, link, date.today() - timedelta(days=ago), mood=mood, message=message,
+                       practised={sid: a for sid, a in zip(who.strategy_ids, answers,
+                                                           strict=False) if a})
+        db.commit()
+
+
+def db_home_measure(db, who: Reporting, user_id: int, code: str, total: int,
+                    taken_on: date, *, item_9: int = 0) -> MeasureResponse:
+    """A questionnaire the patient answered at home through the link (patient-reported)."""
+    return _home_response(db, who.patient_id, who.link_id, who.course_id, user_id, code,
+                          total, taken_on, item_9)
+
+
+def db_home_answer(db, link: CheckinLink, course_id: int, code: str = "phq9", *,
+                   total: int = 8, taken_on: date, item_9: int = 0) -> MeasureResponse:
+    """A questionnaire answered at home through `link`, stored directly."""
+    return _home_response(db, link.patient_id, link.id, course_id, link.created_by_id, code,
+                          total, taken_on, item_9)
+
+
+def _home_response(db, patient_id: int, link_id: int, course_id: int, user_id: int, code: str,
+                   total: int, taken_on: date, item_9: int) -> MeasureResponse:
     answers = answers_for(code, total, item_9=item_9)
-    response = MeasureResponse(patient_id=link.patient_id, course_id=course_id,
+    response = MeasureResponse(patient_id=patient_id, course_id=course_id,
                                instrument=code, taken_on=taken_on, answers=answers,
                                total=sum(answers), safety_flag=code == "phq9" and item_9 > 0,
-                               recorded_by_id=link.created_by_id, source="home",
-                               link_id=link.id)
+                               recorded_by_id=user_id, source="home", link_id=link_id)
     db.add(response)
     db.flush()
     return response
@@ -152,6 +207,6 @@ def between_sessions_patient(app, therapist, name: str, today: date) -> PatientW
                     starts_on=today - timedelta(days=1))
         db_schedule(db, plan.patient_id, therapist.id, "gad7", "after_dosing", 1,
                     starts_on=today - timedelta(days=30))
-        db_home_measure(db, link, plan.course_id, "gad7", taken_on=today - timedelta(days=9))
+        db_home_answer(db, link, plan.course_id, "gad7", taken_on=today - timedelta(days=9))
         db.commit()
     return plan

@@ -35,7 +35,7 @@ MESSAGE_CHARS = 1000
 SCALE = [SelectChoice(n, str(n)) for n in range(11)]
 
 
-class CodeForm(BaseForm):
+class AccessCodeForm(BaseForm):
     code = StringField("Access code", validators=[DataRequired("Enter the code your therapist "
                                                                "gave you."), Length(max=12)],
                        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"})
@@ -117,6 +117,9 @@ class ScheduleForm(BaseForm):
         super().__init__(*args, **kwargs)
         self.instrument.choices = [SelectChoice(i.code, i.name) for i in all_instruments()]
 
-    def validate_days(self, field):
-        if self.rule.data == "every" and not field.data:
-            raise ValueError("Give N: every how many days (1 or more).")
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if valid and self.rule.data == "every" and not self.days.data:
+            self.days.errors = [*self.days.errors, "Give N: every how many days (1 or more)."]
+            return False
+        return valid

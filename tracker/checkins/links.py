@@ -13,7 +13,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import current_app, g, request
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -33,7 +33,8 @@ def digest(token: str) -> str:
 
 def _event(db: Session, action: str, link: CheckinLink, actor_id: int | None = None) -> None:
     g._audit_written = True  # This event stands for the request's change.
-    append(db, action=action, actor_id=actor_id, remote_addr=request.remote_addr,
+    append(db, action=action, actor_id=actor_id,
+           remote_addr=request.remote_addr if has_request_context() else None,
            patient_id=link.patient_id, record_type="checkin_link", record_id=link.id)
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from tracker import dates
 from tracker.checkins import home_measures, links, services, visit
-from tracker.checkins.forms import CodeForm, checkin_form
+from tracker.checkins.forms import AccessCodeForm, checkin_form
 from tracker.checkins.models import CheckinLink
 from tracker.checkins.plan import plan_for
 from tracker.db import get_db
@@ -61,7 +61,7 @@ def open_link(token: str):
         return render_template("checkin/ended.html", locked=True), 403
     if not links.usable(link):
         return ended(404)
-    form = CodeForm()
+    form = AccessCodeForm()
     error = None
     if form.validate_on_submit():
         link_id, code_hash = link.id, link.code_hash

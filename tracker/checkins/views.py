@@ -28,7 +28,10 @@ def _schedules(db, patient):
         QuestionnaireSchedule.ended_at.is_(None)).order_by(QuestionnaireSchedule.id)).all()
 
 
-def _render(patient, *, new=None, schedule_form=None, link_form=None, status=200):
+def _render(patient, *, new=None, schedule_form=None, next_form=None, link_form=None,
+            status=200):
+    """The between-sessions page; `next_form`: (course id, a next-session form with its
+    errors) to show instead of that course's saved date."""
     db = get_db()
     courses = db.scalars(select(Course).where(Course.patient_id == patient.id,
                                               Course.status == "active")
@@ -39,8 +42,9 @@ def _render(patient, *, new=None, schedule_form=None, link_form=None, status=200
         new=new, courses=courses, schedules=_schedules(db, patient), rules=SCHEDULE_RULES,
         link_form=link_form or LinkForm(), reminders=bool(current_app.config["MAIL_SERVER"]),
         schedule_form=schedule_form or ScheduleForm(),
-        next_forms={c.id: NextSessionForm(data={"next_session_on": c.next_session_on},
-                                          prefix=f"course-{c.id}") for c in courses},
+        next_forms={c.id: next_form[1] if next_form and next_form[0] == c.id else
+                    NextSessionForm(data={"next_session_on": c.next_session_on},
+                                    prefix=f"course-{c.id}") for c in courses},
     ), status
 
 
@@ -105,14 +109,12 @@ def next_session(course_id: int):
     patient = get_patient_or_404(db, current_user, course.patient_id if course else 0,
                                  need="write")
     form = NextSessionForm(prefix=f"course-{course.id}")
-    if form.validate_on_submit():
-        course.next_session_on = form.next_session_on.data
-        db.commit()
-        flash("Next planned session saved." if course.next_session_on
-              else "Next planned session cleared.", "success")
-    else:
-        flash("The date of the next session was not understood; nothing was changed.",
-              "error")
+    if not form.validate_on_submit():
+        return _render(patient, next_form=(course.id, form))
+    course.next_session_on = form.next_session_on.data
+    db.commit()
+    flash("Next planned session saved." if course.next_session_on
+          else "Next planned session cleared.", "success")
     back = request.form.get("back")
     return redirect(back if is_safe_next(back)
                     else url_for("checkins.manage", patient_id=patient.id))

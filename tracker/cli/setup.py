@@ -101,7 +101,10 @@ def _keys_block() -> str:
     help="Seed the fictional demo practice (published passwords: never in production) "
     "when the database has no accounts yet.",
 )
-def init_command(demo: bool) -> None:
+@click.option("--demo-url", default="http://127.0.0.1:5000", show_default=True,
+              help="Where `make run` serves the app: the demo patient's check-in link starts "
+              "with it.")
+def init_command(demo: bool, demo_url: str) -> None:
     """Write instance/config.py if missing, migrate the database, seed the demo practice.
 
     Safe to run again: existing configuration and data are kept. It is a plugin command
@@ -132,6 +135,7 @@ def init_command(demo: bool) -> None:
                 get_db().commit()
             if demo_present(get_db()):
                 _print_demo_logins()
+                _print_demo_link(demo_url)
 
 
 def _has_accounts() -> bool:
@@ -232,6 +236,19 @@ def seed_demo_command() -> None:
     db.commit()
     click.echo("Demo practice seeded." if created else "Demo practice already present.")
     _print_demo_logins()
+
+
+def _print_demo_link(base_url: str) -> None:
+    """A fresh check-in link for the demo patient (made on every run: only its hash is
+    kept), to try the patient's side on a phone-sized browser."""
+    from tracker.demo.between import PATIENT, demo_link
+
+    made = demo_link(get_db())
+    get_db().commit()
+    if made is not None:
+        token, code = made
+        click.echo(f"Demo patient check-in ({PATIENT}, open it on a phone): "
+                   f"{base_url.rstrip('/')}/c/{token}  code {code}")
 
 
 def _print_demo_logins() -> None:

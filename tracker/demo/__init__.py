@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from tracker import dates
 from tracker.auth import services as accounts
 from tracker.auth.models import User
+from tracker.demo import between
 from tracker.demo.care_team import seed_care_team
 from tracker.demo.course import seed_course
 from tracker.demo.measures import seed_measures
@@ -134,6 +135,8 @@ def seed_demo(db: Session, progress=None) -> bool:
             course, sessions = seed_course(db, users[email], patient, today=today,
                                            shift_days=-300 if archived else 0)
             seed_measures(db, users[email], patient, course, sessions)
+            if patient.display_name == between.PATIENT:
+                between.seed_between(db, users[email], patient, course, today)
             if archived:
                 patients.set_archived(db, patient, True)
     seed_care_team(db, users, created)

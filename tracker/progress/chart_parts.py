@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
+from tracker.progress.chart_points import legend_points, point_mark
 from tracker.progress.svg import Frame, clamp, finite, num, short_date, tag, text_width
 
 if TYPE_CHECKING:
@@ -226,7 +227,8 @@ def draw_series(frame: Frame, series: Series, compact: bool) -> Markup:
     runs: list[list[tuple[float, float]]] = [[]]
     circles = []
     points = sorted(series.points, key=lambda p: p.when)
-    marked = points if len(points) <= MAX_MARKED_POINTS else points[-1:]
+    marked = (points if len(points) <= MAX_MARKED_POINTS
+              else [p for p in points[:-1] if p.style] + points[-1:])  # Styled: always.
     for point in points:
         value = finite(point.value)
         if value is None:
@@ -237,16 +239,8 @@ def draw_series(frame: Frame, series: Series, compact: bool) -> Markup:
         if point not in marked:
             continue
         tip = f"{series.name}: {num(value)} on {short_date(point.when, with_year=True)}"
-        circles.append(
-            tag(
-                "circle",
-                tag("title", f"{tip} ({point.label})" if point.label else tip),
-                class_="series__point",
-                cx=x,
-                cy=y,
-                r=2.75 if compact else 3.5,
-            )
-        )
+        circles.append(point_mark(x, y, 2.75 if compact else 3.5, point.style,
+                                  f"{tip} ({point.label})" if point.label else tip))
     lines = [
         tag(
             "polyline",
@@ -261,7 +255,8 @@ def draw_series(frame: Frame, series: Series, compact: bool) -> Markup:
     return tag("g", *lines, *circles, class_=f"series series--{series.key}")
 
 
-def draw_legend(frame: Frame, series: Sequence[Series], baseline: float, font: int) -> Markup:
+def draw_legend(frame: Frame, series: Sequence[Series], baseline: float, font: int,
+                point_styles: Sequence[str] = ()) -> Markup:
     items, x = [], frame.left
     y = baseline - font * 0.35
     for entry in series:
@@ -283,4 +278,5 @@ def draw_legend(frame: Frame, series: Sequence[Series], baseline: float, font: i
             )
         )
         x += 22 + text_width(entry.name, font) + 14
+    items += legend_points(x, y, baseline, font, point_styles)
     return tag("g", *items, class_="chart__legend") if items else Markup("")

@@ -45,6 +45,7 @@ class Point:
     when: date
     value: float | None  # None (or NaN) = not measured: the line breaks there
     label: str = ""  # e.g. "Session 4"; shown in the point's tooltip
+    style: str = ""  # "" a circle; "home" answered at home (chart_points.POINT_STYLES)
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,8 @@ def line_chart(
         draw_markers(frame, markers, legend_base + 6, marker_rows, row_height, width, font),
         draw_thresholds(frame, thresholds, font),
         tag("g", *(draw_series(frame, s, compact) for s in series), class_="chart__series"),
-        draw_legend(frame, series, legend_base, font),
+        draw_legend(frame, series, legend_base, font,
+                    sorted({p.style for s in series for p in s.points if p.style})),
     ]
     return tag(
         "svg",

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from tracker.checkins.reports import Report, home_scores, since_last_session
 from tracker.courses.models import Course
 from tracker.courses.services import CoursePosition, course_position, dose_numbers, list_courses
 from tracker.dosing.alerts import dosing_warnings
@@ -154,6 +155,11 @@ class Brief:
     drafts: list[TherapySession]
     carry: object  # tracker.threads.carry.Carry for a session starting now
     dosing_alerts: list[str]  # Flags of the last dosing session's record (dosing/alerts.py)
+    between: Report  # What the patient reported since the last session (check-ins)
+
+    @property
+    def home_scores(self) -> list[ScoredResponse]:
+        return home_scores(self.measures_since)
 
     @property
     def days_since_last_session(self) -> int | None:
@@ -183,4 +189,5 @@ def brief(db: Session, patient: Patient, *, now: datetime, window_days: int) -> 
                  measures_since=sorted(scored, key=lambda s: s.response.taken_on),
                  drafts=[s for s in everything if not s.is_signed],
                  carry=carry_for(db, upcoming),
-                 dosing_alerts=dosing_warnings(dosing) if dosing else [])
+                 dosing_alerts=dosing_warnings(dosing) if dosing else [],
+                 between=since_last_session(db, patient.id, last, progress.today))

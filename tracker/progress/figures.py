@@ -21,9 +21,13 @@ def _span(progress: Progress, dates: list[date]) -> tuple[date, date]:
     return min(known), max(known)
 
 
-def _dosing_markers(progress: Progress) -> list[charts.Marker]:
+def dosing_markers(progress: Progress) -> list[charts.Marker]:
     return [charts.Marker(when=s.starts_at.date(), label=f"Dose {progress.numbers[s.id]}")
             for s in progress.dosing_sessions]
+
+
+def at_home(item: ScoredResponse) -> bool:
+    return item.response.source == "home"
 
 
 def measure_chart(progress: Progress, code: str, items: list[ScoredResponse]) -> Markup:
@@ -41,7 +45,10 @@ def measure_chart(progress: Progress, code: str, items: list[ScoredResponse]) ->
                                            label="Response: half of baseline",
                                            key="response"))
     points = [charts.Point(when=i.response.taken_on, value=i.score.total,
-                           label=f"{i.score.total}") for i in items]
+                           label=f"{i.score.total}" + (", patient-reported, at home" if at_home(i)
+                                                       else ""),
+                           style="home" if at_home(i) else "") for i in items]
+    home = sum(1 for i in items if at_home(i))
     latest = items[-1]
     status = []
     if latest.change.response:
@@ -53,6 +60,8 @@ def measure_chart(progress: Progress, code: str, items: list[ScoredResponse]) ->
         f"{dates.show(items[0].response.taken_on, 'short')} to {latest.score.total} on "
         f"{dates.show(latest.response.taken_on, 'short')}"
         + (f" ({', '.join(status)})" if status else "")
+        + (f"; {home} answered at home by the patient (patient-reported), drawn as hollow "
+           "diamonds" if home else "")
         + f"; {len(progress.dosing_sessions)} dosing sessions marked. The same numbers are "
         "in the table below.")
     return charts.line_chart(
@@ -62,7 +71,7 @@ def measure_chart(progress: Progress, code: str, items: list[ScoredResponse]) ->
         y_min=0, y_max=instrument.max_total, start=start, end=end,
         bands=[charts.Band(low=b.low, high=b.high, label=b.label, key=b.key)
                for b in instrument.bands],
-        markers=_dosing_markers(progress), thresholds=thresholds, y_label="Score")
+        markers=dosing_markers(progress), thresholds=thresholds, y_label="Score")
 
 
 def belief_chart(progress: Progress, row: Row) -> Markup:
@@ -83,4 +92,4 @@ def belief_chart(progress: Progress, row: Row) -> Markup:
         description=description,
         series=[charts.Series(name="Old belief", points=old, key="old"),
                 charts.Series(name="New belief", points=new, key="new")],
-        start=start, end=end, markers=_dosing_markers(progress), y_label="Conviction")
+        start=start, end=end, markers=dosing_markers(progress), y_label="Conviction")

@@ -13,7 +13,7 @@ from tracker.access import get_patient_or_404
 from tracker.db import get_db
 from tracker.export.created import Created, created_in
 from tracker.measures.services import taken_at
-from tracker.progress import data, figures
+from tracker.progress import data, figures, home_figures
 from tracker.sessions.models import TherapySession
 from tracker.sessions.services import SESSION_PAGE_OPTIONS
 
@@ -41,7 +41,8 @@ def _charts(progress):
 def show(patient_id: int):
     patient = get_patient_or_404(get_db(), current_user, patient_id)
     progress = _gather(patient)
-    return render_template("progress/show.html", p=progress, charts=_charts(progress))
+    return render_template("progress/show.html", p=progress, charts=_charts(progress),
+                           home=home_figures.home_view(get_db(), progress))
 
 
 @bp.route("/progress/print")
@@ -49,6 +50,7 @@ def print_progress(patient_id: int):
     patient = get_patient_or_404(get_db(), current_user, patient_id)
     progress = _gather(patient)
     return render_template("progress/print.html", p=progress, charts=_charts(progress),
+                           home=home_figures.home_view(get_db(), progress),
                            printed_on=dates.today())
 
 
@@ -58,7 +60,9 @@ def brief(patient_id: int):
     patient = get_patient_or_404(db, current_user, patient_id)
     summary = data.brief(db, patient, now=dates.wall_clock_now(),
                          window_days=current_app.config["INTEGRATION_WINDOW_DAYS"])
-    return render_template("progress/brief.html", b=summary, p=summary.progress)
+    return render_template("progress/brief.html", b=summary, p=summary.progress,
+                           mood=home_figures.mood_chart(summary.between, "brief-mood",
+                                                        compact=True))
 
 
 @bp.route("/sessions/print")

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from wtforms.fields.choices import SelectChoice
 
 from tracker import dates
+from tracker.checkins.reports import Report
 from tracker.converters import MAX_ID
 from tracker.dosing.services import dosing_form_data
 from tracker.sessions.forms import SessionForm
@@ -190,6 +191,18 @@ def add_blank(form: SessionForm, kind: str) -> None:
     entries = form[NEW_ITEM_LISTS[kind]]
     if len(entries.entries) < entries.max_entries:
         entries.append_entry()
+
+
+def use_reported(form: SessionForm, strategy_id: str, report: Report) -> None:
+    """Fill a carried strategy's "times practised" with the days the patient reported it
+    practised (tracker/checkins/reports.py), as asked by the therapist's click; the field
+    stays theirs to change."""
+    for entry in form.strategies.entries:
+        if str(entry.form.item_id.data) == strategy_id:
+            field = entry.form.times_practised
+            field.data = report.practice_of(int(strategy_id)).practised
+            field.raw_data = [str(field.data)]
+            field.errors = []
 
 
 def blank_items() -> dict[str, object]:

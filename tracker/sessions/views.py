@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
 from tracker.access import get_patient_or_404, get_session_or_404
+from tracker.checkins import reports
 from tracker.courses.services import course_position, course_sessions, dose_day, list_courses
 from tracker.db import get_db
 from tracker.measures.services import taken_at
@@ -114,12 +115,19 @@ def edit(session_id: int):
             form = SessionForm(formdata=None,
                                data=editing.initial_data(session, carry, note.body if note else ""))
     items_match = editing.configure(db, form, session, carry)
+    reported = reports.before_session(db, session)
     problem = None
     adding = request.form.get("add_item") if request.method == "POST" else None
+    using = request.form.get("use_reported") if request.method == "POST" else None
     if adding in editing.NEW_ITEM_LISTS:
         # "Add a theme" without JavaScript: one more blank block, nothing saved, nothing lost.
         _keep_typed(db, session, form)
         editing.add_blank(form, adding)
+    elif using:
+        # "Use the patient's count" without JavaScript: the field filled, still editable;
+        # nothing saved until the therapist saves.
+        _keep_typed(db, session, form)
+        editing.use_reported(form, using, reported)
     elif request.method == "POST":
         if not items_match and form.version.data == session.version:
             problem = ("The open items changed while this page was open (another session was "
@@ -137,6 +145,7 @@ def edit(session_id: int):
             problem = "Some entries need attention; they are marked below. Nothing was saved yet."
     return render_template(
         "sessions/edit.html", session=session, carry=carry, form=form, restored=restored,
+        reported=reported,
         blanks=editing.blank_items(),
         to_reconcile=unsaved.to_reconcile(drafts, session, restored), problem=problem,
         **_whereabouts(db, session),

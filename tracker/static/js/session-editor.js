@@ -113,6 +113,19 @@
   var adders = document.querySelectorAll("button[data-add-item]");
   for (var a = 0; a < adders.length; a += 1) { adders[a].addEventListener("click", addItem); }
 
+  // "Use the patient's count": put it in the field (still editable); nothing is saved yet.
+  function useCount(event) {
+    var button = event.currentTarget;
+    var input = document.getElementById(button.getAttribute("data-field"));
+    if (!input) { return; }
+    event.preventDefault();
+    input.value = button.getAttribute("data-use-count");
+    input.focus();
+    dirty = true;
+  }
+  var users = document.querySelectorAll("button[data-use-count]");
+  for (var u = 0; u < users.length; u += 1) { users[u].addEventListener("click", useCount); }
+
   form.addEventListener("input", function () { dirty = true; active = true; });
   form.addEventListener("change", function () { dirty = true; active = true; });
   form.addEventListener("keydown", function () { active = true; });

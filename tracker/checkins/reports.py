@@ -1,0 +1,159 @@
+"""What the patient reported between sessions, gathered for the therapist's pages (the brief,
+the progress page and its print, the carry-forward): practice per strategy over a range of
+days, the mood series, the messages, and the questionnaires answered at home.
+
+A range is the days after one day (the last session's) up to and including another (today,
+or the next session's day): its length is the "days since the last session" the brief shows.
+Only current check-ins count (a replaced one is kept, never counted). A day counts as
+practised when the patient answered "yes" or "a little"; "a little" is kept apart so the
+pages can show it. A day without a check-in is unknown, never "no".
+
+Two queries for a range, whatever the number of check-ins.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tracker.checkins.models import Checkin, CheckinPractice
+from tracker.measures.services import ScoredResponse
+from tracker.sessions.models import TherapySession
+
+PRACTISED_DAYS = ("yes", "little")  # Answers that count a day as practised.
+DEFAULT_DAYS = 28  # The range without an earlier session to start from.
+
+
+@dataclass(frozen=True)
+class Practice:
+    """One strategy over a range: the patient's answer on each day they answered."""
+
+    strategy_id: int
+    days: int  # Days in the range.
+    by_day: dict[date, str] = field(default_factory=dict)  # day -> "yes", "little" or "no"
+
+    def _count(self, *answers: str) -> int:
+        return sum(1 for answer in self.by_day.values() if answer in answers)
+
+    @property
+    def yes(self) -> int:
+        return self._count("yes")
+
+    @property
+    def little(self) -> int:
+        return self._count("little")
+
+    @property
+    def no(self) -> int:
+        return self._count("no")
+
+    @property
+    def practised(self) -> int:
+        """Days practised: "yes" or "a little"."""
+        return self._count(*PRACTISED_DAYS)
+
+    @property
+    def answered(self) -> int:
+        return len(self.by_day)
+
+
+@dataclass(frozen=True)
+class Message:
+    day: date
+    text: str  # Patient-reported text: shown escaped, never logged.
+
+
+@dataclass
+class Report:
+    after: date  # The range starts the day after this one...
+    through: date  # ...and ends on this one, included.
+    moods: dict[date, int] = field(default_factory=dict)
+    messages_by_day: dict[date, str] = field(default_factory=dict)
+    answers: dict[int, dict[date, str]] = field(default_factory=dict)  # strategy -> day -> answer
+
+    @property
+    def first_day(self) -> date:
+        return self.after + timedelta(days=1)
+
+    @property
+    def days(self) -> int:
+        return max((self.through - self.after).days, 0)
+
+    @property
+    def checkin_days(self) -> int:
+        """Days of the range with a check-in."""
+        return len(self.moods)
+
+    @property
+    def mood(self) -> list[tuple[date, int]]:
+        return sorted(self.moods.items())
+
+    @property
+    def messages(self) -> list[Message]:
+        """Non-empty messages, newest first."""
+        return [Message(day, text) for day, text in sorted(self.messages_by_day.items(),
+                                                           reverse=True) if text.strip()]
+
+    def practice_of(self, strategy_id: int) -> Practice:
+        return Practice(strategy_id, self.days, dict(self.answers.get(strategy_id, {})))
+
+    @property
+    def strategy_ids(self) -> set[int]:
+        return set(self.answers)
+
+    def period(self, after: date, through: date) -> Report:
+        """The part of this report in a narrower range (no query)."""
+        def inside(day: date) -> bool:
+            return after < day <= through
+
+        return Report(after, through,
+                      moods={d: m for d, m in self.moods.items() if inside(d)},
+                      messages_by_day={d: t for d, t in self.messages_by_day.items()
+                                       if inside(d)},
+                      answers={sid: {d: a for d, a in days.items() if inside(d)}
+                               for sid, days in self.answers.items()})
+
+
+def between(db: Session, patient_id: int, after: date, through: date) -> Report:
+    """The patient's current check-ins of the days after `after` up to `through`."""
+    where = (Checkin.patient_id == patient_id, Checkin.superseded_at.is_(None),
+             Checkin.day > after, Checkin.day <= through)
+    report = Report(after, through)
+    for checkin in db.scalars(select(Checkin).where(*where)):
+        report.moods[checkin.day] = checkin.mood
+        report.messages_by_day[checkin.day] = checkin.message or ""
+    answers: dict[int, dict[date, str]] = defaultdict(dict)
+    for strategy_id, day, practised in db.execute(
+            select(CheckinPractice.strategy_id, Checkin.day, CheckinPractice.practised)
+            .join(Checkin, Checkin.id == CheckinPractice.checkin_id).where(*where)):
+        answers[strategy_id][day] = practised
+    report.answers = dict(answers)
+    return report
+
+
+def since_last_session(db: Session, patient_id: int, last: TherapySession | None,
+                       today: date) -> Report:
+    """From the last session's day (or DEFAULT_DAYS back, without one) up to today."""
+    after = last.starts_at.date() if last is not None else today - timedelta(days=DEFAULT_DAYS)
+    return between(db, patient_id, min(after, today), today)
+
+
+def before_session(db: Session, session: TherapySession) -> Report:
+    """What the patient reported from the previous session's day up to this session's day:
+    the carry-forward's "times practised since the last session", as the patient saw it.
+    Three queries."""
+    day = session.starts_at.date()
+    previous = db.scalar(select(func.max(TherapySession.starts_at)).where(
+        TherapySession.patient_id == session.patient_id, TherapySession.id != session.id,
+        TherapySession.starts_at < session.starts_at))
+    after = previous.date() if previous is not None else day - timedelta(days=DEFAULT_DAYS)
+    return between(db, session.patient_id, after, day)
+
+
+def home_scores(scored: list[ScoredResponse]) -> list[ScoredResponse]:
+    """The questionnaires among `scored` that the patient answered at home."""
+    return [item for item in scored if item.response.source == "home"]
