@@ -217,6 +217,10 @@ def test_the_next_session_is_set_from_the_patient_and_session_pages(app, therapi
     phone_plan = therapist_client.get(f"/patients/{plan.patient_id}/plan").get_data(
         as_text=True)
     assert "Next session:" in phone_plan
+    brief = text_of(therapist_client.get(f"/patients/{plan.patient_id}/brief").get_data(
+        as_text=True))
+    assert f"{dates.show(dates.today() + timedelta(days=5), 'short')} next planned session" \
+        in brief
     with database(app) as db:
         from tracker.courses.models import Course
 

@@ -103,8 +103,10 @@ def test_the_patient_checks_in_on_a_phone_and_the_therapist_sees_it(server, brow
     checks.page(mobile, "patient-crisis")
 
     page.goto(f"/patients/{patient}/brief")
-    page.get_by_text(MESSAGE).wait_for()
-    page.get_by_text(re.compile("patient-reported", re.IGNORECASE)).first.wait_for()
+    page.get_by_text("Safety follow-up needed.").wait_for()  # The flag...
+    practice = page.locator("#since-last-time").inner_text()  # ...the practice...
+    assert "A 10-minute walk after breakfast: practised on 1 of" in practice
+    page.get_by_text(MESSAGE).wait_for()  # ...and the message.
     check(page, checks, "brief-between-sessions")
     page.goto("/patients/")
     page.get_by_text(re.compile("needs attention", re.IGNORECASE)).first.wait_for()
