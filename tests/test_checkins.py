@@ -230,3 +230,12 @@ def test_the_next_session_is_set_from_the_patient_and_session_pages(app, therapi
                                           "31/02/2027"})
     assert refused.status_code == 200
     assert "31/02/2027" in refused.get_data(as_text=True)  # Kept, with the error beside it.
+
+
+def test_the_print_leaves_out_the_home_sections_without_check_ins(therapist_client, plan,
+                                                                   handover, phone):
+    path = f"/patients/{plan.patient_id}/progress/print"
+    assert "Mood over time" not in therapist_client.get(path).get_data(as_text=True)
+    open_link(phone, handover)
+    check_in(phone, plan)
+    assert "Mood over time" in therapist_client.get(path).get_data(as_text=True)
