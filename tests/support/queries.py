@@ -1,6 +1,23 @@
-"""Counting the SQL statements of pages (Indico's count_queries, applied page by page)."""
+"""Counting the SQL statements of pages (Indico's count_queries, applied page by page).
+
+Issue 17's budgets count data statements: neither transaction control (BEGIN, COMMIT,
+SAVEPOINT...) nor the audit trail's own statements, which are counted apart."""
 
 from __future__ import annotations
+
+import re
+
+CONTROL = re.compile(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.IGNORECASE)
+AUDIT = re.compile(r"\baudit_(events|subjects|head)\b", re.IGNORECASE)
+
+
+def audit_statements(statements: list[str]) -> list[str]:
+    return [s for s in statements if not CONTROL.match(s) and AUDIT.search(s)]
+
+
+def data_statements(statements: list[str]) -> list[str]:
+    """The statements that are neither transaction control nor the audit trail's."""
+    return [s for s in statements if not CONTROL.match(s) and not AUDIT.search(s)]
 
 
 def queries_per_page(client, count_queries, pages: dict[str, str], check=None) -> dict[str, int]:
