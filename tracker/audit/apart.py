@@ -2,9 +2,9 @@
 
 - Page views (the actions "view …"): queued (tracker/audit/queue.py) without an fsync of
   their own, and written into the chain in batches, each in one fully synced transaction:
-  by this worker's next page view once it has queued AUDIT_VIEW_BATCH of them or the
-  oldest has waited AUDIT_VIEW_SECONDS, and by its first page view (a restarted worker
-  writes what a crash left waiting). A page view thus takes neither the database's write
+  by this worker's next page view once it has queued AUDIT_VIEW_BATCH of them, by its
+  next request of any page (GET) once the oldest has waited AUDIT_VIEW_SECONDS, and by its
+  first one (a restarted worker writes what a crash left waiting). A page view thus takes neither the database's write
   lock nor an fsync, but one in AUDIT_VIEW_BATCH, and costs a fraction of a statement.
 - Everything else seen without a change (exports, prints, pages seen through emergency
   access or after an administrator's reset) and refused sign-ins: written at once, in a
@@ -29,7 +29,7 @@ from tracker.audit.appending import append_all
 from tracker.db import SAFE_METHODS, get_engine, utcnow
 
 log = logging.getLogger(__name__)
-# Per queue folder, this process's page views queued since its last drain and when the
+# Per instance folder (its queue), this process's page views queued since its last drain and when the
 # first of them was. A process that has not drained yet starts "due" (its oldest at -inf).
 _pending: dict[str, list] = {}
 
@@ -52,8 +52,15 @@ def write(events: list[tuple[str, dict]], *, actor_id: int | None) -> bool:
     return _write_at_once(fields)
 
 
+def write_if_due() -> None:
+    """At the end of a request that reads only (any page, not only views): this worker's
+    waiting views once they are due, so that they do not wait for its next view."""
+    if _due():
+        flush()
+
+
 def _state() -> list:
-    return _pending.setdefault(str(queue.folder(current_app)), [0, float("-inf")])
+    return _pending.setdefault(current_app.instance_path, [0, float("-inf")])
 
 
 def _queued(count: int) -> None:
@@ -72,7 +79,7 @@ def _due() -> bool:
 
 def _drained(taken: int) -> None:
     if taken < queue.BATCH:  # Else more may wait: the next page view takes them.
-        _pending[str(queue.folder(current_app))] = [0, None]
+        _pending[current_app.instance_path] = [0, None]
 
 
 def _drain_and_write(fields: list[dict] = ()) -> int:

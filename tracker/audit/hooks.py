@@ -160,6 +160,8 @@ def _after_request(response):
         from tracker.errors import render_busy
 
         return current_app.make_response(render_busy())
+    elif request.method in SAFE_METHODS:
+        apart.write_if_due()
     return response
 
 
