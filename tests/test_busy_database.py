@@ -148,8 +148,10 @@ def test_events_queued_by_a_server_killed_with_sigkill_reach_the_chain_once(
         app, database_url, therapist):
     patient = add_patient(app, therapist)
     with tempfile.TemporaryDirectory() as instance:
+        # Batches of one: each view tries to write what waits (tests/test_audit_batches.py
+        # kills a server with the production batch).
         env = server_environment(instance, database_url, SESSION_COOKIE_SECURE="false",
-                                 SQLITE_BUSY_TIMEOUT_MS="100")
+                                 SQLITE_BUSY_TIMEOUT_MS="100", AUDIT_VIEW_BATCH="1")
         with killable(env) as (base, process):
             browser = Browser(base)
             assert browser.sign_in(therapist.email, TEST_PASSWORD) == 302
