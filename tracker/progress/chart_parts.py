@@ -227,17 +227,16 @@ def draw_series(frame: Frame, series: Series, compact: bool) -> Markup:
     runs: list[list[tuple[float, float]]] = [[]]
     circles = []
     points = sorted(series.points, key=lambda p: p.when)
-    marked = (points if len(points) <= MAX_MARKED_POINTS
-              else [p for p in points[:-1] if p.style] + points[-1:])  # Styled: always.
-    for point in points:
+    every = len(points) <= MAX_MARKED_POINTS
+    for index, point in enumerate(points):
         value = finite(point.value)
         if value is None:
             runs.append([])
             continue
         x, y = frame.x(point.when), frame.y(value)
         runs[-1].append((x, y))
-        if point not in marked:
-            continue
+        if not (every or point.style or index == len(points) - 1):
+            continue  # Styled points and the last one: always.
         tip = f"{series.name}: {num(value)} on {short_date(point.when, with_year=True)}"
         circles.append(point_mark(x, y, 2.75 if compact else 3.5, point.style,
                                   f"{tip} ({point.label})" if point.label else tip))

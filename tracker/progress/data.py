@@ -54,6 +54,15 @@ class Progress:
     beliefs: list[Row]
     strategies: list[Row]
     themes: list[Row]
+    addenda: dict[int, int] = field(default_factory=dict)  # session id -> addenda (if any)
+    # The course's sessions; more than `sessions` when only the last ones are shown (the
+    # window, tracker/progress/recent.py), from the day `since` on.
+    total_sessions: int = 0
+    since: date | None = None
+
+    def shows(self, day: date) -> bool:
+        """Whether `day` is inside what this view shows (the window, if any)."""
+        return self.since is None or day >= self.since
 
     @property
     def last_dosing(self) -> TherapySession | None:
@@ -115,6 +124,8 @@ def gather(db: Session, patient: Patient, *, course_id: int | None, now: datetim
         strategies=_strategy_rows(db, patient, session_ids) if threads else [],
         themes=_rows(db, Theme, ThemeMention, ThemeMention.theme_id, patient, session_ids)
         if threads else [],
+        addenda={s.id: len(s.addenda) for s in sessions if s.addenda},
+        total_sessions=len(sessions),
     )
 
 
@@ -134,11 +145,17 @@ def _rows(db: Session, model, row_model, item_column, patient: Patient,
 
 def _strategy_rows(db: Session, patient: Patient, session_ids: list[int]) -> list[Row]:
     """Strategies with their reviews, each version right after the one it replaced."""
-    rows = _rows(db, Strategy, StrategyReview, StrategyReview.strategy_id, patient, session_ids)
+    return in_lineage_order(_rows(db, Strategy, StrategyReview, StrategyReview.strategy_id,
+                                  patient, session_ids))
+
+
+def in_lineage_order(rows: list[Row]) -> list[Row]:
+    """Strategy rows (by id) with each version right after the one it replaced."""
     children = {row.record.replaces_id: row for row in rows if row.record.replaces_id}
+    present = {row.record.id for row in rows}
     ordered: list[Row] = []
     for row in rows:
-        if row.record.replaces_id in {r.record.id for r in rows}:
+        if row.record.replaces_id in present:
             continue  # Placed after its predecessor.
         current = row
         while current is not None:
