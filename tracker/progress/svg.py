@@ -16,8 +16,17 @@ _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
 
 def num(x: float) -> str:
-    text = "%g" % round(x, 2)  # noqa: UP031 (faster than an f-string here)
-    return "0" if text == "-0" else text
+    """x to two decimals, without trailing zeros ("12.5", "3")."""
+    text = _NUMS.get(x)
+    if text is None:  # Formatting a float is most of the cost of drawing a chart.
+        if len(_NUMS) >= 10_000:
+            _NUMS.clear()
+        text = "%g" % round(x, 2)  # noqa: UP031 (faster than an f-string here)
+        text = _NUMS[x] = "0" if text == "-0" else text
+    return text
+
+
+_NUMS: dict[float, str] = {}  # Recently formatted numbers: a chart repeats most of them.
 
 
 def escaped(text: str) -> str:

@@ -14,6 +14,7 @@ from tracker.db import get_db
 from tracker.export.created import Created, created_in
 from tracker.measures.services import taken_at
 from tracker.progress import data, figures, home_figures, recent
+from tracker.progress.grids import grids
 from tracker.progress.window_queries import WINDOW
 from tracker.sessions.models import TherapySession
 from tracker.sessions.services import SESSION_PAGE_OPTIONS
@@ -52,7 +53,8 @@ def show(patient_id: int):
                                  now=dates.wall_clock_now(),
                                  window_days=current_app.config["INTEGRATION_WINDOW_DAYS"])
     return render_template("progress/show.html", p=progress, charts=_charts(progress),
-                           home=home_figures.home_view(db, progress), window=WINDOW)
+                           grids=grids(progress), home=home_figures.home_view(db, progress),
+                           window=WINDOW)
 
 
 @bp.route("/progress/print")
@@ -60,7 +62,7 @@ def print_progress(patient_id: int):
     patient = get_patient_or_404(get_db(), current_user, patient_id)
     progress = _gather(patient)
     return render_template("progress/print.html", p=progress, charts=_charts(progress),
-                           home=home_figures.home_view(get_db(), progress),
+                           grids=grids(progress), home=home_figures.home_view(get_db(), progress),
                            printed_on=dates.today())
 
 
