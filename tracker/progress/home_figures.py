@@ -49,18 +49,11 @@ class Day(NamedTuple):  # A tuple: a calendar has a few hundred of them.
         return MARKS.get(self.answer or "", "")
 
 
-@dataclass(frozen=True)
-class Week:
+class Week(NamedTuple):
+    monday: str  # Its Monday, as the page shows it ("05 Dec")
     days: list[Day]  # Monday first
-
-    @property
-    def monday(self) -> date:
-        return self.days[0].day
-
-    @property
-    def practised(self) -> int:
-        """Days practised: "yes" or "a little"."""
-        return sum(1 for d in self.days if d.answer in PRACTISED_DAYS)
+    practised: int  # Days practised: "yes" or "a little"
+    answered: bool  # Any answer (else the page draws seven blank days at once)
 
 
 @dataclass(frozen=True)
@@ -76,12 +69,17 @@ def calendar(report: Report, strategies: list, today: date,
     Returns the first Monday and the rows."""
     monday = today - timedelta(days=today.weekday() + 7 * (weeks - 1))
     window = report.period(monday - timedelta(days=1), today)
+    days = [[monday + timedelta(days=7 * w + d) for d in range(7)] for w in range(weeks)]
+    labels = [dates.show(week[0], "short") for week in days]
     rows = []
     for strategy in strategies:
         practice = window.practice_of(strategy.id)
-        grid = [Week([Day(day, practice.by_day.get(day), day <= today)
-                      for day in (monday + timedelta(days=7 * w + d) for d in range(7))])
-                for w in range(weeks)]
+        grid = []
+        for label, week in zip(labels, days, strict=True):
+            answers = [practice.by_day.get(day) for day in week]
+            grid.append(Week(label, [Day(day, answer, day <= today)
+                                     for day, answer in zip(week, answers, strict=True)],
+                             sum(1 for a in answers if a in PRACTISED_DAYS), any(answers)))
         rows.append(CalendarRow(strategy, grid, practice))
     return monday, rows
 
