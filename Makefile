@@ -56,12 +56,18 @@ test-pg: $(STAMP)
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache
 
-# Measured, not guessed (not part of make test): the practice-network benchmark, served by
-# gunicorn and loaded with hey (Debian's package; installed here when missing and possible).
-# TRACKER_BENCH_DATABASE_URL=postgresql+psycopg://... adds the PostgreSQL run.
+# Measured, not guessed (not part of make test): instructions per request under valgrind's
+# callgrind against the budgets, then the served figures with gunicorn loaded by hey (Debian's
+# packages valgrind and hey; installed here when missing and possible). BENCH_PORT=N picks
+# gunicorn's port (default: a free one); TRACKER_BENCH_DATABASE_URL=postgresql+psycopg://...
+# adds the served run on PostgreSQL.
 bench: $(STAMP)
 	@command -v hey >/dev/null 2>&1 || $(call APT_INSTALL,hey) \
 		|| { echo "make bench needs hey: apt-get install hey"; exit 1; }
+	@command -v valgrind >/dev/null 2>&1 || $(call APT_INSTALL,valgrind) \
+		|| { echo "make bench needs valgrind: apt-get install valgrind"; exit 1; }
+	@command -v cc >/dev/null 2>&1 || $(call APT_INSTALL,gcc) \
+		|| { echo "make bench needs a C compiler: apt-get install gcc"; exit 1; }
 	$(BIN)/python bench/network_bench.py
 
 # Rendering time of the progress page, the brief and the print view in-process.

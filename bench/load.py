@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -84,7 +83,7 @@ def save_session(browser, session_id: int, form: dict) -> tuple[int, str]:
 class Server:
     """gunicorn with the documented configuration, on its own port."""
 
-    def __init__(self, database_url: str, instance: Path, port: int, workers: int):
+    def __init__(self, database_url: str, instance: Path, port: int, workers: int | None):
         self.url = f"http://127.0.0.1:{port}"
         # Every simulated therapist signs in from 127.0.0.1 at about the same time: the
         # sign-in limits per account and per address are raised. Two-factor sign-in is off
@@ -93,30 +92,14 @@ class Server:
             instance, database_url, SESSION_COOKIE_SECURE="false", BENCH_HELLO_ROUTE="true",
             LOGIN_LIMIT_PER_ACCOUNT='"1000 per minute"',
             LOGIN_LIMIT_PER_ADDRESS='"1000 per minute"', GUNICORN_BIND=f"127.0.0.1:{port}",
-            GUNICORN_WORKERS=str(workers),
-            GUNICORN_MAX_REQUESTS="0")  # No recycling: worker memory is measured.
+            GUNICORN_MAX_REQUESTS="0",  # No recycling: worker memory is measured.
+            **({"GUNICORN_WORKERS": str(workers)} if workers else {}))  # Else the config's.
         self.process = subprocess.Popen([str(GUNICORN), "-c", CONFIG], env=env,  # noqa: S603
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_for(f"{self.url}/healthz", self.process, seconds=60)
         except AssertionError as error:
             raise SystemExit(f"gunicorn did not start: {error}") from None
-
-    def worker_rss_mib(self) -> list[float]:
-        """Resident memory of each worker (the master's children), from /proc."""
-        sizes = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                status = (entry / "status").read_text()
-            except OSError:
-                continue
-            ppid = re.search(r"PPid:\s+(\d+)", status)
-            rss = re.search(r"VmRSS:\s+(\d+) kB", status)
-            if ppid and rss and int(ppid.group(1)) == self.process.pid:
-                sizes.append(round(int(rss.group(1)) / 1024, 1))
-        return sorted(sizes)
 
     def stop(self) -> None:
         self.process.terminate()

@@ -86,8 +86,9 @@ class Network:
 
 
 def generate(db: Session, *, scale: float = 1.0, seed: int = 20261124,
-             progress=None) -> Network:
-    """Fill an empty, migrated database. `progress(iterable, label)` may wrap the patients
+             big_sessions: int | None = None, progress=None) -> Network:
+    """Fill an empty, migrated database. `big_sessions`: the big patient's sessions (by
+    default 200 x scale, at least 20). `progress(iterable, label)` may wrap the patients
     loop (the CLI passes a progress bar)."""
     rng = random.Random(seed)
     words, weights = _vocabulary(rng)
@@ -104,7 +105,7 @@ def generate(db: Session, *, scale: float = 1.0, seed: int = 20261124,
     n_therapists = max(2, round(50 * scale))
     per_therapist = 40
     sessions_per_patient = 20
-    big_sessions = max(20, round(200 * scale))
+    big_sessions = big_sessions or max(20, round(200 * scale))
     network = Network()
     rows: dict[type, list[dict]] = {model: [] for model in (
         User, Patient, Course, TherapySession, Theme, Belief, Strategy, ThemeMention,

@@ -1,0 +1,61 @@
+"""Runs under valgrind --tool=callgrind (started by bench/instructions.py): signs in to the
+app in-process, warms each page up, then counts the instructions of K requests of it alone
+(the counters are zeroed before them and dumped after, by client requests), and, over K
+requests before those, the SQL statements per request. Prints one JSON line per page."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import event  # noqa: E402
+
+from tests.support.forms import form_fields  # noqa: E402
+from tests.support.queries import audit_statements, data_statements  # noqa: E402
+
+
+def main() -> None:
+    spec = json.loads(sys.argv[1])
+    requests = ctypes.CDLL(spec["library"])
+    os.environ.update(spec["environment"])
+    from tracker import create_app
+
+    app = create_app()
+    client = app.test_client()
+    token = form_fields(client.get("/login").get_data(as_text=True), action=None)["csrf_token"]
+    answer = client.post("/login", data={"csrf_token": token, "email": spec["email"],
+                                         "password": spec["password"]})
+    assert answer.status_code == 302, answer.status_code
+    engine = app.extensions["tracker.engine"]
+    k = spec["k"]
+    for name, path in spec["pages"].items():
+        for _ in range(spec["warm_up"]):
+            status = client.get(path).status_code
+            assert status == 200, (name, path, status)
+        statements: list[str] = []
+
+        def record(*args, statements=statements):
+            statements.append(args[2])
+
+        event.listen(engine, "before_cursor_execute", record)
+        for _ in range(k):  # Statements per request, the audit trail's amortised.
+            client.get(path)
+        event.remove(engine, "before_cursor_execute", record)
+        counted = {"data": len(data_statements(statements)) / k,
+                   "audit": len(audit_statements(statements)) / k}
+        requests.bench_zero()
+        for _ in range(k):
+            client.get(path)
+        requests.bench_dump(name.encode())
+        print(json.dumps({"page": name, "statements": counted}), flush=True)
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
