@@ -1,6 +1,6 @@
-"""The cells of the progress grids (strategies and themes by session), worked out once in
-Python: they are most of the page's repeated markup, and a template tests each cell's record
-several times over."""
+"""The cells of the progress page's tables by session (strategies, themes, belief ratings),
+worked out once in Python: they are most of the page's repeated markup, and a template tests
+each cell's record several times over."""
 
 from __future__ import annotations
 
@@ -21,10 +21,17 @@ class Cell(NamedTuple):
     skipped: bool = False
 
 
+class Rating(NamedTuple):
+    day: str  # The session's, short
+    old: str  # Conviction 0-100, or "—"
+    new: str
+
+
 class Grids(NamedTuple):
     columns: list  # The sessions with any thread recorded
     strategies: list[list[Cell]]  # A row per progress.strategies
     themes: list[list[str]]  # A row per progress.themes: "raised", "resolved" or ""
+    beliefs: list[list[Rating]]  # Per progress.beliefs, its ratings (not the skipped ones)
 
 
 def grids(progress: Progress) -> Grids:
@@ -49,4 +56,14 @@ def grids(progress: Progress) -> Grids:
         strategies.append(cells)
     themes = [[getattr(row.cells.get(session_id), "decision", "") for session_id in ids]
               for row in progress.themes]
-    return Grids(columns, strategies, themes)
+    labels = progress.labels
+    beliefs = [[Rating(labels[s.id].short, _conviction(r.old_conviction),
+                       _conviction(r.new_conviction))
+                for s in progress.sessions
+                if (r := row.cells.get(s.id)) is not None and r.decision != "skip"]
+               for row in progress.beliefs]
+    return Grids(columns, strategies, themes, beliefs)
+
+
+def _conviction(value: int | None) -> str:
+    return "—" if value is None else str(value)
