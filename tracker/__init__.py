@@ -10,7 +10,7 @@ from flask import Flask, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from tracker import access, confirm, controls, dates, db, errors, headers, labels, limits, logs, models  # noqa: F401  (all models mapped)
+from tracker import access, confirm, dates, db, errors, headers, labels, limits, logs, models  # noqa: F401  (all models mapped)
 from tracker.config import ConfigError, Defaults, finish_config
 from tracker.converters import IdConverter, InstrumentConverter
 from tracker.file_modes import FOLDER_MODE, tighten
@@ -68,6 +68,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     sqlite_writable.init_app(app)  # After errors: it keeps their 500 page for the rest.
     headers.init_app(app)
     labels.init_app(app)
+    from tracker import controls
+
     controls.init_app(app)
     dates.init_app(app)
     confirm.init_app(app)
