@@ -107,8 +107,6 @@ def test_the_session_forms_fields_are_written_without_their_widgets(app, monkeyp
         form.follows_dosing_id.choices = [SelectChoice(0, "— none —")]
         monkeypatch.setattr(Field, "__call__", no_widget)
         for field in _leaves(form):
-            if field.name.startswith("dosing-"):
-                continue  # A dosing session's fields (templates/dosing/_fields.html).
             if isinstance(field, RadioField):
                 assert controls.radios(field)
             else:
