@@ -95,7 +95,7 @@ def edit(session_id: int):
         flash("This session is signed and locked. Corrections go in an addendum.", "info")
         return redirect(url_for("sessions.show", session_id=session.id))
     carry = _carry(session)
-    drafts = unsaved.drafts_of(db, current_user, session)
+    drafts, note = unsaved.drafts_and_note(db, current_user, session)
     restored = None
     form_class = session_form_class(session)
     if request.method == "POST":
@@ -112,7 +112,6 @@ def edit(session_id: int):
             form.editor_id.data = editing.new_editor_id()
             form.restored_from.data = restored.id
         else:
-            note = sessions.private_note(db, session, current_user)
             form = form_class(formdata=None,
                               data=editing.initial_data(session, carry, note.body if note else ""))
     items_match = editing.configure(db, form, session, carry)
