@@ -27,9 +27,8 @@ from tracker.threads.services import ThreadRuleError
 bp = Blueprint("sessions", __name__)
 
 
-def _load(session_id: int, need: str | None = None):
-    return get_session_or_404(get_db(), current_user, session_id, *sessions.SESSION_PAGE_OPTIONS,
-                              need=need)
+def _load(session_id: int, need: str | None = None, options=sessions.SESSION_PAGE_OPTIONS):
+    return get_session_or_404(get_db(), current_user, session_id, *options, need=need)
 
 
 def _carry(session):
@@ -90,7 +89,7 @@ def _whereabouts(db, session) -> dict:
 @bp.route("/sessions/<id:session_id>/edit", methods=["GET", "POST"])
 def edit(session_id: int):
     db = get_db()
-    session = _load(session_id, need="write")
+    session = _load(session_id, need="write", options=sessions.EDIT_PAGE_OPTIONS)
     if session.is_signed:
         flash("This session is signed and locked. Corrections go in an addendum.", "info")
         return redirect(url_for("sessions.show", session_id=session.id))
