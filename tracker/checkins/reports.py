@@ -8,7 +8,7 @@ Only current check-ins count (a replaced one is kept, never counted). A day coun
 practised when the patient answered "yes" or "a little"; "a little" is kept apart so the
 pages can show it. A day without a check-in is unknown, never "no".
 
-Two queries for a range, whatever the number of check-ins.
+One query for a range, whatever the number of check-ins.
 """
 
 from __future__ import annotations
@@ -119,18 +119,22 @@ class Report:
 
 
 def between(db: Session, patient_id: int, after: date, through: date) -> Report:
-    """The patient's current check-ins of the days after `after` up to `through`."""
-    where = (Checkin.patient_id == patient_id, Checkin.superseded_at.is_(None),
-             Checkin.day > after, Checkin.day <= through)
+    """The patient's current check-ins of the days after `after` up to `through`, with their
+    answers on the strategies (one row per answer, or one for a check-in without any)."""
     report = Report(after, through)
-    for checkin in db.scalars(select(Checkin).where(*where)):
-        report.moods[checkin.day] = checkin.mood
-        report.messages_by_day[checkin.day] = checkin.message or ""
     answers: dict[int, dict[date, str]] = defaultdict(dict)
-    for strategy_id, day, practised in db.execute(
-            select(CheckinPractice.strategy_id, Checkin.day, CheckinPractice.practised)
-            .join(Checkin, Checkin.id == CheckinPractice.checkin_id).where(*where)):
-        answers[strategy_id][day] = practised
+    seen = set()
+    for checkin, strategy_id, practised in db.execute(
+            select(Checkin, CheckinPractice.strategy_id, CheckinPractice.practised)
+            .outerjoin(CheckinPractice, CheckinPractice.checkin_id == Checkin.id)
+            .where(Checkin.patient_id == patient_id, Checkin.superseded_at.is_(None),
+                   Checkin.day > after, Checkin.day <= through)):
+        if checkin.id not in seen:
+            seen.add(checkin.id)
+            report.moods[checkin.day] = checkin.mood
+            report.messages_by_day[checkin.day] = checkin.message or ""
+        if strategy_id is not None:
+            answers[strategy_id][checkin.day] = practised
     report.answers = dict(answers)
     return report
 
@@ -146,7 +150,7 @@ def before_session(db: Session, session: TherapySession, previous: datetime | No
     """What the patient reported from the previous session's day (`previous`: when the
     patient's session before this one began, tracker/courses/services.py whereabouts) up to
     this session's day: the carry-forward's "times practised since the last session", as the
-    patient saw it. Two queries."""
+    patient saw it. One query."""
     day = session.starts_at.date()
     after = previous.date() if previous is not None else day - timedelta(days=DEFAULT_DAYS)
     return between(db, session.patient_id, after, day)
