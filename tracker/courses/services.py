@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from flask import abort
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from tracker.courses.models import Course
 from tracker.patients.models import Patient
-from tracker.sessions.kinds import DOSING_CODES
 from tracker.sessions.models import TherapySession
 
 
@@ -60,6 +58,11 @@ class CoursePosition:
         return f"dose {self.doses_done} of {self.planned}"
 
 
+def course_sessions(db: Session, course: Course) -> list[TherapySession]:
+    return list(db.scalars(select(TherapySession).where(TherapySession.course_id == course.id)
+                           .order_by(TherapySession.starts_at, TherapySession.id)))
+
+
 def course_position(course: Course, sessions: list[TherapySession]) -> CoursePosition:
     """sessions: the course's sessions ordered by start."""
     dosing = [s for s in sessions if s.kind_spec.has_dosing]
@@ -102,43 +105,3 @@ def dose_day(session: TherapySession, sessions: list[TherapySession], *,
         return None
     return DoseDay(day=(session.starts_at.date() - dosing.starts_at.date()).days,
                    dose=dose_numbers(sessions)[dosing.id], window_days=window_days)
-
-
-@dataclass(frozen=True)
-class Whereabouts:
-    """Where one session stands, for its pages: its course's position, the day after the
-    dose it follows, and when the patient's previous session (of any course) began."""
-
-    position: CoursePosition
-    dose_day: DoseDay | None
-    previous_start: datetime | None
-
-
-def whereabouts(db: Session, session: TherapySession, *, window_days: int) -> Whereabouts:
-    """course_position and dose_day of `session`, and its previous session's start, in one
-    query that counts rather than load the course's sessions (which grow with the history)."""
-    last, dose = aliased(TherapySession), aliased(TherapySession)
-    a_dose = (dose.course_id == session.course_id, dose.kind.in_(DOSING_CODES))
-    last_id = (select(dose.id).where(*a_dose).order_by(dose.starts_at.desc(), dose.id.desc())
-               .limit(1).scalar_subquery())
-    columns = [select(func.count(dose.id)).where(*a_dose).scalar_subquery(),
-               select(func.max(dose.starts_at)).where(
-                   dose.patient_id == session.patient_id, dose.id != session.id,
-                   dose.starts_at < session.starts_at).scalar_subquery()]
-    followed = session.follows_dosing_id
-    if followed is not None:  # Its start, and its number among the course's doses.
-        followed_at = (select(dose.starts_at).where(*a_dose, dose.id == followed)
-                       .scalar_subquery())
-        columns += [followed_at, select(func.count(dose.id)).where(
-            *a_dose, or_(dose.starts_at < followed_at,
-                         and_(dose.starts_at == followed_at, dose.id <= followed)))
-            .scalar_subquery()]
-    last_dosing, doses, previous, *dose_of = db.execute(
-        select(last, *columns).select_from(TherapySession)
-        .outerjoin(last, last.id == last_id).where(TherapySession.id == session.id)).one()
-    day = None
-    if dose_of and dose_of[0] is not None:
-        day = DoseDay(day=(session.starts_at.date() - dose_of[0].date()).days,
-                      dose=dose_of[1], window_days=window_days)
-    return Whereabouts(CoursePosition(doses, session.course.planned_dosing_sessions,
-                                      last_dosing), day, previous)

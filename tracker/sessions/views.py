@@ -14,7 +14,7 @@ from wtforms.fields.choices import SelectChoice
 
 from tracker.access import get_patient_or_404, get_session_or_404
 from tracker.checkins import reports
-from tracker.courses.services import list_courses, whereabouts
+from tracker.courses.services import course_position, course_sessions, dose_day, list_courses
 from tracker.db import get_db
 from tracker.measures.services import taken_at
 from tracker.sessions import drafts as unsaved
@@ -79,11 +79,11 @@ def _render_show(session, addendum_form):
 
 
 def _whereabouts(db, session) -> dict:
-    """Where the session stands in its course: "dose 3 of 6", "day 2 after dose 3" (and
-    since when the patient's reports count: the previous session's start)."""
-    found = whereabouts(db, session, window_days=current_app.config["INTEGRATION_WINDOW_DAYS"])
-    return {"position": found.position, "dose_day": found.dose_day,
-            "previous_start": found.previous_start}
+    """Where the session stands in its course: "dose 3 of 6", "day 2 after dose 3"."""
+    siblings = course_sessions(db, session.course)
+    return {"position": course_position(session.course, siblings),
+            "dose_day": dose_day(session, siblings,
+                                 window_days=current_app.config["INTEGRATION_WINDOW_DAYS"])}
 
 
 @bp.route("/sessions/<id:session_id>/edit", methods=["GET", "POST"])
@@ -114,8 +114,7 @@ def edit(session_id: int):
             form = form_class(formdata=None,
                               data=editing.initial_data(session, carry, note.body if note else ""))
     items_match = editing.configure(db, form, session, carry)
-    where = _whereabouts(db, session)
-    reported = reports.before_session(db, session, where["previous_start"])
+    reported = reports.before_session(db, session)
     problem = None
     adding = request.form.get("add_item") if request.method == "POST" else None
     using = request.form.get("use_reported") if request.method == "POST" else None
@@ -148,7 +147,7 @@ def edit(session_id: int):
         reported=reported,
         blanks=editing.blank_items(),
         to_reconcile=unsaved.to_reconcile(drafts, session, restored), problem=problem,
-        **where,
+        **_whereabouts(db, session),
         idle_seconds=current_app.config["SESSION_IDLE_MINUTES"] * 60,
     )
 
