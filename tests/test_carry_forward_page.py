@@ -28,6 +28,7 @@ from tests.support.threads import (
     strategy_review,
     theme_mention,
 )
+from tracker import controls
 from tracker.courses.models import Course
 from tracker.dosing.forms import DosingForm
 
@@ -84,13 +85,13 @@ def draft(app, therapist, therapist_client):
 def widgets(app, monkeypatch):
     """Render the page's controls through WTForms' widgets instead (as before)."""
     def use_widgets():
-        monkeypatch.setitem(app.jinja_env.globals, "control", lambda f, **kw: f(**kw))
-        monkeypatch.setitem(app.jinja_env.globals, "control_label",
-                            lambda f, **kw: f.label(**kw))
-        monkeypatch.setitem(app.jinja_env.globals, "radios",
-                            lambda f: [(option(), option.label.text) for option in f])
-        monkeypatch.setitem(app.jinja_env.globals, "hidden_controls",
-                            lambda form: form.hidden_tag())
+        for name, render in {"control": lambda f, **kw: f(**kw),
+                             "label": lambda f, **kw: f.label(**kw),
+                             "radios": lambda f: [(o(), o.label.text) for o in f],
+                             "hidden_controls": lambda form: form.hidden_tag()}.items():
+            monkeypatch.setattr(controls, name, render)
+            monkeypatch.setitem(app.jinja_env.globals,
+                                "control_label" if name == "label" else name, render)
 
     return use_widgets
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from pathlib import Path
 
 import pytest
 from markupsafe import Markup
@@ -19,6 +20,8 @@ from tracker import controls
 from tracker.forms import BaseForm, SubForm
 from tracker.sessions.forms import SessionForm
 
+# The field macros as they were, over WTForms' widgets: the reference.
+WIDGET_MACROS = (Path(__file__).parent / "support" / "widget_macros.html").read_text()
 AWKWARD = 'a "quoted" <b>&amp; 5</b> \u2019'
 CALLS = [{}, {"class_": "field__input"},
          {"class_": "field__input", "aria-describedby": "x-hint x-error", "aria-invalid": "true"},
@@ -82,9 +85,15 @@ def _with_entries(form):
 
 @pytest.mark.parametrize("cls", _form_classes(), ids=lambda cls: cls.__qualname__)
 def test_every_field_is_written_as_its_widget_writes_it(app, cls):
+    plain = app.jinja_env.get_template("_macros.html").module
+    widget = app.jinja_env.from_string(WIDGET_MACROS).module
     with app.test_request_context("/"):
         for form in _forms(cls, app):
             for field in _leaves(form):
+                if isinstance(field, RadioField):
+                    assert plain.choice_group(field, "L") == widget.choice_group(field, "L")
+                else:
+                    assert plain.field(field, "x") == widget.field(field, "x"), field.name
                 for call in CALLS:
                     assert controls.control(field, **call) == field(**call), (field.name, call)
                 assert controls.label(field, class_="field__label") == field.label(

@@ -10,11 +10,14 @@ tests/test_form_controls.py compares both renderings, field by field, for every 
 
 from __future__ import annotations
 
-from markupsafe import Markup, escape
+from typing import NamedTuple
+
+from markupsafe import Markup
 from wtforms import widgets
 from wtforms.widgets.core import clean_key
 
-_QUOTE, _ENTITY = Markup('"'), Markup("&quot;")
+# markupsafe.escape's replacements, applied by one str.translate.
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&#39;", '"': "&#34;"})
 _INPUTS = (widgets.TextInput, widgets.NumberInput, widgets.HiddenInput, widgets.DateInput,
            widgets.TimeInput, widgets.EmailInput, widgets.SubmitInput, widgets.CheckboxInput)
 
@@ -28,9 +31,18 @@ def _attributes(attrs: dict) -> str:
         if value is True:
             parts.append(key)
         elif value is not False:
-            text = escape(value)
-            parts.append(f'{key}="{text.replace(_QUOTE, _ENTITY) if _QUOTE in text else text}"')
+            text = _escaped(value)
+            if '"' in text:  # (Only in markup given as safe.)
+                text = text.replace('"', "&quot;")
+            parts.append(f'{key}="{text}"')
     return " ".join(parts)
+
+
+def _escaped(value) -> str:
+    """What markupsafe.escape gives, as a plain string: markup already safe kept as it is,
+    anything else as text with & < > ' " replaced."""
+    html = getattr(value, "__html__", None)
+    return str(html()) if html is not None else str(value).translate(_ESCAPES)
 
 
 def _html(text: str) -> Markup:
@@ -74,7 +86,7 @@ def _textarea(widget, field, attrs: dict) -> Markup:
     attrs.setdefault("id", field.id)
     _flags(field, attrs, widget.validation_attrs)
     attrs["name"] = field.name
-    return _html(f"<textarea {_attributes(attrs)}>\r\n{escape(field._value())}</textarea>")
+    return _html(f"<textarea {_attributes(attrs)}>\r\n{_escaped(field._value())}</textarea>")
 
 
 def _select(widget, field, attrs: dict) -> Markup:
@@ -87,7 +99,7 @@ def _select(widget, field, attrs: dict) -> Markup:
                   **(choice.render_kw or {})}
         if choice.selected:
             option["selected"] = True
-        html.append(f"<option {_attributes(option)}>{escape(choice.label or choice.value)}"
+        html.append(f"<option {_attributes(option)}>{_escaped(choice.label or choice.value)}"
                     "</option>")
     html.append("</select>")
     return _html("".join(html))
@@ -121,7 +133,7 @@ def label(field, **kwargs) -> Markup:
     attrs.setdefault("for", kwargs.get("for_", field.label.field_id))
     attrs = {clean_key(key): value for key, value in attrs.items()}
     inside = f" {_attributes(attrs)}" if any(v is not False for v in attrs.values()) else ""
-    return _html(f"<label{inside}>{escape(field.label.text)}</label>")
+    return _html(f"<label{inside}>{_escaped(field.label.text)}</label>")
 
 
 def radios(field) -> list[tuple[Markup, str]]:
@@ -144,6 +156,35 @@ def radios(field) -> list[tuple[Markup, str]]:
     return options
 
 
+class FieldParts(NamedTuple):
+    """What the `field` macro writes of a field: its label (or, for a checkbox, its text
+    beside the box), its hint, its control tied to the hint and the errors, the errors."""
+
+    id: str
+    label: Markup | None
+    text: str
+    hint: str
+    required: bool
+    control: Markup
+    errors: list
+
+
+def field_parts(field, class_: str = "field__input") -> FieldParts:
+    """The parts of the `field` macro (templates/_macros.html) for `field`."""
+    errors = field.errors
+    described = [f"{field.id}-hint"] if field.description else []
+    if errors:
+        described.append(f"{field.id}-error")
+    if field.type == "BooleanField":
+        aria = {"aria-describedby": " ".join(described)} if described else {}
+        return FieldParts(field.id, None, field.label.text, "", False, control(field, **aria),
+                          errors)
+    aria = ({"aria-describedby": " ".join(described),
+             "aria-invalid": "true" if errors else "false"} if described else {})
+    return FieldParts(field.id, label(field, class_="field__label"), "", field.description,
+                      bool(field.flags.required), control(field, class_=class_, **aria), errors)
+
+
 def hidden_controls(form) -> Markup:
     """What FlaskForm's `form.hidden_tag()` renders: the form's hidden inputs."""
     return _html("\n".join(control(field) for field in form
@@ -152,4 +193,4 @@ def hidden_controls(form) -> Markup:
 
 def init_app(app) -> None:
     app.jinja_env.globals.update(control=control, control_label=label, radios=radios,
-                                 hidden_controls=hidden_controls)
+                                 hidden_controls=hidden_controls, field_parts=field_parts)
