@@ -10,14 +10,16 @@ tests/test_form_controls.py compares both renderings, field by field, for every 
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 from markupsafe import Markup
 from wtforms import widgets
 from wtforms.widgets.core import clean_key
 
-# markupsafe.escape's replacements, applied by one str.translate.
+# markupsafe.escape's replacements, applied by one str.translate (where there is any).
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&#39;", '"': "&#34;"})
+_SPECIAL = re.compile("[&<>'\"]")
 _INPUTS = (widgets.TextInput, widgets.NumberInput, widgets.HiddenInput, widgets.DateInput,
            widgets.TimeInput, widgets.EmailInput, widgets.SubmitInput, widgets.CheckboxInput)
 
@@ -42,7 +44,10 @@ def _escaped(value) -> str:
     """What markupsafe.escape gives, as a plain string: markup already safe kept as it is,
     anything else as text with & < > ' " replaced."""
     html = getattr(value, "__html__", None)
-    return str(html()) if html is not None else str(value).translate(_ESCAPES)
+    if html is not None:
+        return str(html())
+    text = str(value)
+    return text.translate(_ESCAPES) if _SPECIAL.search(text) else text
 
 
 def _html(text: str) -> Markup:
