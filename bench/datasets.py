@@ -1,7 +1,8 @@
 """The benchmark's data sets: the network of bench/network_data.py at a scale and a history
-length, generated once into build/bench-data and kept for the next run (the file's name holds
-a digest of the generator and the migrations, so a change of either makes a new one), and the
-pages measured on them."""
+length, generated once and kept for the next runs, in BENCH_DATA or else the user's cache
+folder (~/.cache/kap-tracker/bench-data: the 10x practice takes minutes to generate, and a
+fresh clone finds it there). A file's name holds a digest of the generator and the migrations,
+so a change of either makes a new one. Also: the pages measured on them."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from tracker import create_app, migrate
 from tracker.db import get_db
 
 ROOT = Path(__file__).resolve().parents[1]
-CACHE = ROOT / "build" / "bench-data"
+CACHE = Path(os.environ.get("BENCH_DATA") or Path(os.environ.get("XDG_CACHE_HOME")
+                                                  or Path.home() / ".cache")
+             / "kap-tracker" / "bench-data")
 
 
 def pages(network: Network) -> dict[str, str]:
