@@ -38,7 +38,7 @@ def current_courses(db: Session, patient_ids: Iterable[int]) -> dict[int, Course
     return found
 
 
-def of_current_course(column, patient_id, outer):
+def _of_current_course(column, patient_id, outer):
     """A column of the current course (as current_courses chooses it) of the patient that
     `patient_id`, a column of the `outer` query's table, names: a scalar subquery."""
     return (select(column).where(Course.patient_id == patient_id)
@@ -69,8 +69,8 @@ def due_for_patients(db: Session, patient_ids: Collection[int], today: date
     rows = db.execute(
         select(scheduled.id, scheduled.patient_id, scheduled.instrument, scheduled.rule,
                scheduled.days, scheduled.starts_on,
-               of_current_course(Course.id, scheduled.patient_id, scheduled),
-               of_current_course(Course.next_session_on, scheduled.patient_id, scheduled),
+               _of_current_course(Course.id, scheduled.patient_id, scheduled),
+               _of_current_course(Course.next_session_on, scheduled.patient_id, scheduled),
                answered, TherapySession.starts_at)
         .outerjoin(TherapySession, dosing)
         .where(scheduled.patient_id.in_(ids), scheduled.ended_at.is_(None))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from tracker import dates
@@ -103,8 +103,11 @@ def list_columns(user_id, now) -> tuple:
     link_made = (select(CheckinLink.created_at)
                  .where(CheckinLink.patient_id == Patient.id, *_opens(now))
                  .correlate(Patient).scalar_subquery())
-    next_on = due_of.of_current_course(
-        case((Course.status == "active", Course.next_session_on)), Patient.id, Patient)
+    # The current course is the active one started last, if there is one (due.py).
+    next_on = (select(Course.next_session_on)
+               .where(Course.patient_id == Patient.id, Course.status == "active")
+               .order_by(Course.start_date.desc(), Course.id.desc()).limit(1)
+               .correlate(Patient).scalar_subquery())
     scheduled = (exists().where(QuestionnaireSchedule.patient_id == Patient.id,
                                 QuestionnaireSchedule.ended_at.is_(None)).correlate(Patient))
     return (new.label("new_checkins"), link_made.label("link_made"),

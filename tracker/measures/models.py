@@ -35,6 +35,9 @@ class MeasureResponse(Base):
         # Only a flagged questionnaire is kept incomplete (unscored).
         CheckConstraint("total IS NOT NULL OR safety_flag", name="partial_flagged"),
         Index("ix_measure_responses_patient_id_taken_on", "patient_id", "taken_on"),
+        # The patient list: a safety answer given at home (migration 0021).
+        Index("ix_measure_responses_patient_id_source_safety_flag", "patient_id", "source",
+              "safety_flag"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

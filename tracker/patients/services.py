@@ -108,11 +108,13 @@ def list_patients(
     params = {"user_id": user.id, "status": status, "now": utcnow(), "limit": per_page,
               "name": "%" + query.casefold().translate(_LIKE_ESCAPES) + "%"}
     page = max(page, 1)
-    rows = db.execute(_page_statement(named), {**params, "offset": (page - 1) * per_page}).all()
+    connection = db.connection()  # Plain rows: nothing here is an ORM object.
+    rows = connection.execute(_page_statement(named), {
+        **params, "offset": (page - 1) * per_page}).all()
     if not rows and page > 1:
-        total = db.scalar(_count_statement(named), params) or 0
+        total = connection.scalar(_count_statement(named), params) or 0
         page = page_count(total, per_page)
-        rows = db.execute(_page_statement(named), {
+        rows = connection.execute(_page_statement(named), {
             **params, "offset": (page - 1) * per_page}).all() if total else []
     patients = [ListedPatient(*row[:len(LISTED_COLUMNS)]) for row in rows]
     between = signals.for_list(db, {patient.id: row for patient, row in zip(patients, rows,

@@ -59,7 +59,7 @@ def visible_patients(db: Session, user: User) -> list[tuple[int, str, bool]]:
     """The patients whose sessions the account may search, by name: its own, those shared
     with it, and (administrators) those opened through emergency access that is still open.
     (id, display name, seen only through emergency access). One query."""
-    return [tuple(row) for row in db.execute(
+    return [tuple(row) for row in db.connection().execute(
         _visible_statement(user.is_admin), {"user_id": user.id, "now": utcnow()})]
 
 
@@ -81,8 +81,9 @@ def search(db: Session, patients: dict[int, str], query: str, *, kind: str | Non
     terms = terms_of(query)
     if not terms or not patients:
         return Results([], terms, 1, False)
-    run = _sqlite if db.get_bind().dialect.name == "sqlite" else _postgresql
-    rows = run(db, terms, list(patients), kind, limit=per_page + 1,
+    connection = db.connection()  # Plain rows.
+    run = _sqlite if connection.dialect.name == "sqlite" else _postgresql
+    rows = run(connection, terms, list(patients), kind, limit=per_page + 1,
                offset=(page - 1) * per_page)
     hits = [Hit(sid, pid, patients[pid], session_kind, starts_at, _marked(snippet))
             for sid, pid, session_kind, starts_at, snippet in rows[:per_page]]
@@ -95,40 +96,43 @@ def _marked(snippet: str) -> Markup:
     return Markup(safe.replace(START, "<mark>").replace(STOP, "</mark>"))  # noqa: S704 (escaped)
 
 
-def _sqlite(db, terms, patient_ids, kind, *, limit, offset):
+# The page of hits first; then the snippets of those alone, each document found again by its
+# rowid (a snippet is made from the stored text, which costs far more than finding the
+# match; CROSS JOIN keeps SQLite from matching everything a second time).
+SQLITE_SEARCH = text(
+    "WITH hits AS (SELECT d.session_id, d.patient_id, d.kind, d.starts_at "
+    "FROM search_fts JOIN search_documents d ON d.session_id = search_fts.rowid "
+    "WHERE search_fts MATCH :match AND (:kind IS NULL OR d.kind = :kind) "
+    "ORDER BY d.starts_at DESC, d.session_id DESC LIMIT :limit OFFSET :offset) "
+    "SELECT h.session_id, h.patient_id, h.kind, h.starts_at, "
+    "snippet(search_fts, 0, :start, :stop, '…', 24) "
+    "FROM hits h CROSS JOIN search_fts ON search_fts.rowid = h.session_id "
+    "WHERE search_fts MATCH :words ORDER BY h.starts_at DESC, h.session_id DESC"
+).columns(*RESULT_COLUMNS)
+POSTGRESQL_SEARCH = text(
+    "WITH hits AS (SELECT session_id, patient_id, kind, starts_at, body "
+    "FROM search_documents, plainto_tsquery('english', :words) AS q "
+    "WHERE tsv @@ q AND patient_id IN :patients AND (CAST(:kind AS text) IS NULL "
+    "OR kind = :kind) ORDER BY starts_at DESC, session_id DESC LIMIT :limit OFFSET :offset) "
+    "SELECT session_id, patient_id, kind, starts_at, ts_headline('english', body, "
+    "plainto_tsquery('english', :words), :options) FROM hits "
+    "ORDER BY starts_at DESC, session_id DESC"
+).bindparams(bindparam("patients", expanding=True)).columns(*RESULT_COLUMNS)
+
+
+def _sqlite(connection, terms, patient_ids, kind, *, limit, offset):
     # Each term a quoted string (quotes doubled), all required; the scope is matched in the
     # index itself, through the patient_id column, so that a common word stays cheap.
     words = " AND ".join('"' + term.replace('"', '""') + '"' for term in terms)
     scope = " OR ".join(f'"{pid}"' for pid in patient_ids)
-    match = f"body : ({words}) AND patient_id : ({scope})"
-    # The page of hits first; then the snippets of those alone, each document found again by
-    # its rowid (a snippet is made from the stored text, which costs far more than finding
-    # the match; CROSS JOIN keeps SQLite from matching everything a second time).
-    sql = text(
-        "WITH hits AS (SELECT d.session_id, d.patient_id, d.kind, d.starts_at "
-        "FROM search_fts JOIN search_documents d ON d.session_id = search_fts.rowid "
-        "WHERE search_fts MATCH :match AND (:kind IS NULL OR d.kind = :kind) "
-        "ORDER BY d.starts_at DESC, d.session_id DESC LIMIT :limit OFFSET :offset) "
-        "SELECT h.session_id, h.patient_id, h.kind, h.starts_at, "
-        "snippet(search_fts, 0, :start, :stop, '…', 24) "
-        "FROM hits h CROSS JOIN search_fts ON search_fts.rowid = h.session_id "
-        "WHERE search_fts MATCH :words ORDER BY h.starts_at DESC, h.session_id DESC")
-    params = {"start": START, "stop": STOP, "match": match, "words": f"body : ({words})",
-              "kind": kind, "limit": limit, "offset": offset}
-    return db.execute(sql.columns(*RESULT_COLUMNS), params).all()
+    params = {"start": START, "stop": STOP, "words": f"body : ({words})",
+              "match": f"body : ({words}) AND patient_id : ({scope})", "kind": kind,
+              "limit": limit, "offset": offset}
+    return connection.execute(SQLITE_SEARCH, params).all()
 
 
-def _postgresql(db, terms, patient_ids, kind, *, limit, offset):
-    sql = text(
-        "WITH hits AS (SELECT session_id, patient_id, kind, starts_at, body "
-        "FROM search_documents, plainto_tsquery('english', :words) AS q "
-        "WHERE tsv @@ q AND patient_id IN :patients AND (CAST(:kind AS text) IS NULL "
-        "OR kind = :kind) ORDER BY starts_at DESC, session_id DESC LIMIT :limit OFFSET :offset) "
-        "SELECT session_id, patient_id, kind, starts_at, ts_headline('english', body, "
-        "plainto_tsquery('english', :words), :options) FROM hits "
-        "ORDER BY starts_at DESC, session_id DESC"
-    ).bindparams(bindparam("patients", expanding=True))
+def _postgresql(connection, terms, patient_ids, kind, *, limit, offset):
     params = {"words": " ".join(terms), "patients": patient_ids, "kind": kind, "limit": limit,
               "offset": offset, "options": f"StartSel={START}, StopSel={STOP}, "
               "MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \""}
-    return db.execute(sql.columns(*RESULT_COLUMNS), params).all()
+    return connection.execute(POSTGRESQL_SEARCH, params).all()
