@@ -58,6 +58,20 @@ def library() -> str:
     return str(out)
 
 
+def dump_totals(folder: Path) -> dict[str, int]:
+    """Instructions of each dump the worker asked for, by its label, in the main thread
+    (callgrind --separate-threads=yes names its files OUT.N-01 for thread 1)."""
+    totals = {}
+    for dump in folder.glob("callgrind.out.*-01"):
+        lines = dump.read_text(errors="replace").splitlines()
+        trigger = next((line.split("Client Request: ", 1)[1] for line in lines
+                        if line.startswith("desc: Trigger: Client Request: ")), None)
+        if trigger is not None:
+            totals[trigger] = int(next(line for line in lines
+                                       if line.startswith("totals:")).split()[1])
+    return totals
+
+
 def measure(label: str, seed: int, names: list[str], k: int, warm_up: int) -> dict:
     """{page: {"instructions": M per request, "statements": {...}}} on one data set (generated
     first when no earlier run left it)."""
@@ -81,14 +95,9 @@ def measure(label: str, seed: int, names: list[str], k: int, warm_up: int) -> di
         if done.returncode != 0:
             raise SystemExit(f"{label}: the callgrind run failed:\n{done.stderr[-3000:]}")
         rows = {row["page"]: row for row in map(json.loads, done.stdout.splitlines())}
-        for dump in Path(folder).glob("callgrind.out*-01"):  # The main thread's.
-            text = dump.read_text(errors="replace")
-            trigger = next((line.split("Client Request: ", 1)[1] for line in text.splitlines()
-                            if line.startswith("desc: Trigger: Client Request: ")), None)
-            if trigger in rows:
-                total = next(line for line in text.splitlines()
-                             if line.startswith("totals:"))
-                rows[trigger]["instructions"] = round(int(total.split()[1]) / k / 1e6, 2)
+        for page, total in dump_totals(Path(folder)).items():
+            if page in rows:
+                rows[page]["instructions"] = round(total / k / 1e6, 2)
     return {"sessions_of_the_big_patient": network.counts["big_patient_sessions"],
             "therapy_sessions": network.counts["therapy_sessions"],
             "pages": {name: {"instructions": row["instructions"],

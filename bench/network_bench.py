@@ -38,8 +38,6 @@ from bench.load import Server  # noqa: E402
 from bench.network_data import Network  # noqa: E402
 from tests.support.server import free_port  # noqa: E402
 
-MEMORY_BUDGET = {"largest_mib": 70, "growth_mib_per_10000_requests": 5}
-
 
 def served(url: str, network: Network, args) -> dict:
     with tempfile.TemporaryDirectory() as instance:
@@ -94,9 +92,11 @@ def print_served(name: str, result: dict) -> None:
     memory = result["worker_memory"]
     print(f"worker memory (PSS, MiB): {memory['before_mib']} before the mixed run, "
           f"{memory['after_mib']} after its {memory['requests']} requests; largest "
-          f"{memory['largest_mib']} (budget {MEMORY_BUDGET['largest_mib']}); growth "
+          f"{memory['largest_mib']} (budget {noisy.MEMORY_BUDGET['largest_mib']}); growth "
           f"{memory['growth_mib_per_10000_requests']} MiB per 10,000 requests of a worker "
-          f"(budget {MEMORY_BUDGET['growth_mib_per_10000_requests']})")
+          f"(budget {noisy.MEMORY_BUDGET['growth_mib_per_10000_requests']})")
+    misses = noisy.memory_misses(memory)
+    print("memory budgets met" if not misses else "MISSED: " + "; ".join(misses))
 
 
 def main() -> None:
@@ -120,7 +120,7 @@ def main() -> None:
                           "processor": platform.processor() or platform.machine(),
                           "python": platform.python_version(),
                           "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
-              "settings": vars(args), "memory_budget": MEMORY_BUDGET}
+              "settings": vars(args), "memory_budget": noisy.MEMORY_BUDGET}
     if args.only != "served":
         report["instructions"] = instructions.run(list(instructions.BUDGETS),
                                                   list(instructions.GROUPS), seed=args.seed,

@@ -116,3 +116,12 @@ def memory_growth(before: dict[int, float], after: dict[int, float], requests: i
                                                      default=0.0),
             "growth_mib_per_10000_requests": round(grown * 10_000 / share, 2) if share
             else None}
+
+
+MEMORY_BUDGET = {"largest_mib": 70, "growth_mib_per_10000_requests": 5}
+
+
+def memory_misses(memory: dict) -> list[str]:
+    return [f"worker memory: {name.replace('_', ' ')} {memory[name]} > {limit}"
+            for name, limit in MEMORY_BUDGET.items()
+            if memory[name] is not None and memory[name] > limit]

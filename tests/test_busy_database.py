@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sqlite3
-import subprocess
 import tempfile
 from contextlib import contextmanager
 from datetime import timedelta
@@ -21,17 +19,10 @@ from tests.support.browser import Browser
 from tests.support.database import database
 from tests.support.forms import form_fields, text_of
 from tests.support.patients import add_patient
-from tests.support.server import (
-    CONFIG,
-    GUNICORN,
-    SECRETS,
-    free_port,
-    server_environment,
-    wait_for,
-)
+from tests.support.server import SECRETS, kill_all, killable, server_environment
 from tests.support.sessions import decide_all, edit_page, save
 from tests.support.users import TEST_PASSWORD
-from tracker.audit import chain, hooks, queue
+from tracker.audit import appending, chain, queue
 from tracker.audit.models import AuditEvent
 from tracker.auth.models import LoginSession
 from tracker.db import utcnow
@@ -142,7 +133,7 @@ def test_a_crash_after_the_drain_committed_never_writes_an_event_twice(
         for _ in range(3):
             assert therapist_client.get(f"/patients/{patient}").status_code == 200
     with app.test_request_context(), Session(bind=app.extensions["tracker.engine"]) as db:
-        assert queue.drain(db, app, hooks.append) == 3
+        assert queue.drain(db, app, appending.append_all) == 3
         db.commit()  # ... and the process dies here: queue.forget(db) never runs.
     assert len(list(queue.folder(app).glob("*.json"))) == 3
 
@@ -159,16 +150,15 @@ def test_events_queued_by_a_server_killed_with_sigkill_reach_the_chain_once(
     with tempfile.TemporaryDirectory() as instance:
         env = server_environment(instance, database_url, SESSION_COOKIE_SECURE="false",
                                  SQLITE_BUSY_TIMEOUT_MS="100")
-        with _server(env) as base:
+        with killable(env) as (base, process):
             browser = Browser(base)
             assert browser.sign_in(therapist.email, TEST_PASSWORD) == 302
             with write_lock_held(database_url):
                 statuses = [browser.request(f"/patients/{patient}")[0] for _ in range(5)]
             assert statuses == [200] * 5
-            os.killpg(os.getpgid(_server.process.pid), signal.SIGKILL)
-            _server.process.wait(timeout=30)
+            kill_all(process)
         assert _views(app, patient) == 0
-        with _server(env) as base:
+        with killable(env) as (base, _):
             browser = Browser(base)
             assert browser.sign_in(therapist.email, TEST_PASSWORD) == 302
             assert browser.request(f"/patients/{patient}")[0] == 200  # Its write drains.
@@ -176,19 +166,3 @@ def test_events_queued_by_a_server_killed_with_sigkill_reach_the_chain_once(
     assert _views(app, patient) == 6
     assert _chain_verifies(app, json.loads(SECRETS["TRACKER_AUDIT_KEY"]))
 
-
-@contextmanager
-def _server(env: dict):
-    """gunicorn in a process group of its own (so that kill -9 reaches its workers too)."""
-    port = free_port()
-    _server.process = subprocess.Popen(
-        [str(GUNICORN), "-c", CONFIG], env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}",
-                                            "GUNICORN_WORKERS": "2"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        wait_for(f"http://127.0.0.1:{port}/healthz", _server.process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        if _server.process.poll() is None:
-            _server.process.terminate()
-            _server.process.wait(timeout=30)

@@ -42,6 +42,10 @@ class Defaults:
     # Signed checkpoints of the audit chain's end (tracker/audit/checkpoints.py): None means
     # audit-checkpoints.jsonl in the instance folder.
     AUDIT_CHECKPOINT_FILE = None
+    # Page views' events are written into the chain in batches (tracker/audit/apart.py): by
+    # a worker's page view once it queued this many, or its oldest waited this many seconds.
+    AUDIT_VIEW_BATCH = 20
+    AUDIT_VIEW_SECONDS = 5
 
     # Database: None means instance/tracker.sqlite3.
     DATABASE_URL = None
@@ -171,7 +175,8 @@ MIN_SECRET_LENGTH = 32
 
 
 INTEGER_SETTINGS = ("SESSION_IDLE_MINUTES", "SESSION_LIFETIME_HOURS", "SQLITE_BUSY_TIMEOUT_MS",
-                    "PASSWORD_MIN_LENGTH", "PATIENTS_PER_PAGE", "THEME_CARRY_SESSIONS",
+                    "AUDIT_VIEW_BATCH", "AUDIT_VIEW_SECONDS", "PASSWORD_MIN_LENGTH",
+                    "PATIENTS_PER_PAGE", "THEME_CARRY_SESSIONS",
                     "INTEGRATION_WINDOW_DAYS", "EMERGENCY_ACCESS_MINUTES",
                     "RESET_LINK_HOURS", "RESET_WATCH_DAYS", "CHECKIN_LINK_DAYS",
                     "CHECKIN_CODE_ATTEMPTS", "CHECKIN_COOKIE_MINUTES", "CHECKIN_REMINDER_DAYS",

@@ -53,6 +53,10 @@ def default_config(database_url: str) -> dict:
         "ARGON2_PARALLELISM": 1,
         "ENCRYPTION_KEYS": {"test": TEST_ENCRYPTION_KEY},
         "ENCRYPTION_KEY_ID": "test",
+        # Page views' events reach the chain with the view itself (through the queue, as in
+        # production, in batches of one): tests read the trail right after a page.
+        # tests/test_audit_batches.py runs the production batch.
+        "AUDIT_VIEW_BATCH": 1,
     }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -103,3 +104,27 @@ def serving(env: dict, *options: str, prefix: tuple[str, ...] = (), unhealthy: b
             process.wait(timeout=30)
             errors.seek(0)
             print(errors.read())
+
+
+@contextmanager
+def killable(env: dict, workers: int = 2):
+    """gunicorn in a process group of its own, so that kill -9 (`kill_all`) reaches its
+    workers too; yields (base URL, process)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(GUNICORN), "-c", CONFIG], env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}",
+                                            "GUNICORN_WORKERS": str(workers)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        yield f"http://127.0.0.1:{port}", process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def kill_all(process) -> None:
+    """kill -9 of a `killable` server, master and workers."""
+    os.killpg(os.getpgid(process.pid), signal.SIGKILL)
+    process.wait(timeout=30)

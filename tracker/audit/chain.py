@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac as hmac_lib
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,6 +20,13 @@ from tracker.audit.models import AuditEvent, AuditHead, AuditSubject
 from tracker.db import utcnow
 
 GENESIS = "0" * 64
+# An event's subjects, named by its sequence number (its id is the database's).
+SUBJECTS = insert(AuditSubject).from_select(
+    ["event_id", "patient_id"],
+    select(AuditEvent.id, bindparam("patient_id", type_=Integer))
+    .where(AuditEvent.seq == bindparam("seq")))
+EMPTY = {"actor_id": None, "patient_id": None, "record_type": None, "record_id": None,
+         "remote_addr": None, "subjects": (), "occurred_at": None, "queue_id": None}
 
 
 def _digest(key: bytes, prev: str, seq: int, occurred_at: datetime, actor_id, action: str,
@@ -33,39 +39,54 @@ def _digest(key: bytes, prev: str, seq: int, occurred_at: datetime, actor_id, ac
     return hmac_lib.new(key, message.encode(), hashlib.sha256).hexdigest()
 
 
-def append(db: Session, key: bytes, *, action: str, actor_id: int | None = None,
-           patient_id: int | None = None, record_type: str | None = None,
-           record_id: int | None = None, remote_addr: str | None = None,
-           subjects: Iterable[int] = (), occurred_at: datetime | None = None,
-           queue_id: str | None = None) -> AuditEvent:
-    """Add the next event in this transaction (the head row is locked until it ends).
-    `subjects`: the patients the response showed, when it showed several. An event that
-    waited in the queue (tracker/audit/queue.py) keeps the time it happened, and its queue
-    id."""
-    subjects = sorted(set(subjects))
+def lock_head(db: Session) -> AuditHead:
+    """The chain's head, locked until this transaction ends (created with the first event:
+    two requests may start the chain at once)."""
     locked = select(AuditHead).where(AuditHead.id == 1).with_for_update()
     head = db.scalar(locked)
-    if head is None:  # The first event: two requests may start the chain at once.
+    if head is None:
         try:
             with db.begin_nested():
                 db.add(AuditHead(id=1, seq=0, hmac=GENESIS))
         except IntegrityError:
             pass  # The other one did (it waited for it, then found the row taken).
         head = db.scalar(locked)
-    event = AuditEvent(seq=head.seq + 1, occurred_at=occurred_at or utcnow(), actor_id=actor_id,
-                       action=action, queue_id=queue_id,
-                       patient_id=patient_id, record_type=record_type, record_id=record_id,
-                       remote_addr=(remote_addr or None) and remote_addr[:64],
-                       prev_hmac=head.hmac)
-    event.hmac = _digest(key, event.prev_hmac, event.seq, event.occurred_at, actor_id, action,
-                         patient_id, record_type, record_id, event.remote_addr, subjects)
-    head.seq, head.hmac = event.seq, event.hmac
-    db.add(event)
-    db.flush()
+    return head
+
+
+def append(db: Session, key: bytes, **fields) -> dict:
+    """Add the next event in this transaction (the head row is locked until it ends); the
+    fields are those of append_all's events."""
+    return append_all(db, key, [fields])[0]
+
+
+def append_all(db: Session, key: bytes, events: list[dict], *,
+               head: AuditHead | None = None) -> list[dict]:
+    """Add `events` to the chain in this transaction, in their order, with one read and one
+    update of the head (`head`: already locked) and one insert of the events (and one of
+    their subjects); the rows added. Each holds `action` and optionally actor_id,
+    patient_id, record_type, record_id, remote_addr, `subjects` (the patients the response
+    showed, when it showed several), and for an event that waited in the queue
+    (tracker/audit/queue.py) the time it happened (occurred_at) and its queue id."""
+    head = head if head is not None else lock_head(db)
+    rows, subjects = [], []
+    for fields in events:
+        row = {**EMPTY, **fields, "seq": head.seq + 1, "prev_hmac": head.hmac}
+        row["occurred_at"] = row["occurred_at"] or utcnow()
+        row["remote_addr"] = (row["remote_addr"] or None) and row["remote_addr"][:64]
+        listed = sorted(set(row.pop("subjects")))
+        row["hmac"] = _digest(key, row["prev_hmac"], row["seq"], row["occurred_at"],
+                              row["actor_id"], row["action"], row["patient_id"],
+                              row["record_type"], row["record_id"], row["remote_addr"], listed)
+        head.seq, head.hmac = row["seq"], row["hmac"]
+        rows.append(row)
+        subjects += [{"seq": row["seq"], "patient_id": pid} for pid in listed]
+    # Every row with the same columns (None ones too): one statement.
+    db.execute(insert(AuditEvent), rows, execution_options={"render_nulls": True})
     if subjects:
-        db.add_all(AuditSubject(event_id=event.id, patient_id=pid) for pid in subjects)
-        db.flush()
-    return event
+        db.connection().execute(SUBJECTS, subjects)
+    db.flush()  # The head.
+    return rows
 
 
 def _subjects_of(db: Session, events) -> dict[int, list[int]]:

@@ -8,7 +8,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
-from tracker.audit import chain, checkpoints
+from tracker.audit import apart, chain, checkpoints
 from tracker.audit.hooks import key
 from tracker.db import get_engine
 
@@ -22,6 +22,7 @@ def verify_audit_command() -> None:
         points = checkpoints.read(current_app, key())
     except checkpoints.CheckpointFileError as error:
         raise click.ClickException(f"Audit checkpoints tampered with: {error}.") from error
+    apart.flush()  # The page views still waiting in the queue are part of the trail.
     with Session(bind=get_engine()) as db:
         verdict = chain.verify(db, key())
         if not verdict.ok:
@@ -45,6 +46,7 @@ def verify_audit_command() -> None:
 def audit_checkpoint_command() -> None:
     """Write a signed checkpoint of the audit chain's end to the checkpoint file and the log
     (run daily by a timer: deploy/kap-tracker-checkpoint.timer)."""
+    apart.flush()
     with Session(bind=get_engine()) as db:
         point = _checkpoint(db, "command")
     click.echo(f"Audit checkpoint written at event {point.seq} to "

@@ -4,24 +4,23 @@
   (a before_commit hook on the request's Session), so a change and its event stand or fall
   together.
 - Every successful view of patient data (GET on the clinical blueprints), every export and
-  every print writes an event in its own short transaction after the page was built; when
-  the database cannot take it at once, it waits in a queue (tracker/audit/queue.py).
+  every print writes an event after the page was built, apart from the request's
+  transaction (tracker/audit/apart.py): page views through the queue, in batches; the
+  others at once.
 - Refused sign-ins and lockouts are recorded too.
 Events hold ids and action codes only.
 """
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask, current_app, g, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import event, select
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from tracker.audit import chain, checkpoints, queue
-from tracker.db import SAFE_METHODS, get_db, get_engine, utcnow
+from tracker.audit import apart
+from tracker.audit.appending import append, key  # noqa: F401 (key: the commands use it)
+from tracker.db import SAFE_METHODS, get_db
 from tracker.limits import REAUTHENTICATION_ENDPOINTS
 
 # Blueprints whose pages show patient data: viewing them is audited.
@@ -40,24 +39,9 @@ ACTIONS = {
     "care_team.emergency_access": "break_glass",
     "care_team.end_emergency_access": "break_glass_end",
 }
-log = logging.getLogger(__name__)
 RECORD_ARGS = (("session_id", "session"), ("measure_id", "measure"), ("course_id", "course"),
                ("member_id", "care_team_member"), ("grant_id", "emergency_access"),
                ("user_id", "user"), ("patient_id", "patient"))
-
-
-def key() -> bytes:
-    return current_app.config["AUDIT_KEY"].encode()
-
-
-def append(db: Session, **fields) -> None:
-    """The next event, and the day's first checkpoint (tracker/audit/checkpoints.py) of the
-    head it follows: committed, unless this transaction already appended."""
-    first = not db.info.get("audit_appended")
-    db.info["audit_appended"] = True
-    event = chain.append(db, key(), **fields)
-    if first:
-        checkpoints.maybe_daily(current_app, key(), event.seq - 1, event.prev_hmac)
 
 
 def action_for(endpoint: str, method: str) -> str:
@@ -107,7 +91,10 @@ def _subject(db: Session) -> dict:
     if record_type is None and created:
         record_type, record_id = created[0], created[1]
     patient_id = args.get("patient_id") or (created[2] if created else None)
-    if patient_id is None and "session_id" in args:
+    access = g.get("patient_access")
+    if patient_id is None and "session_id" in args and access is not None:
+        patient_id = access.patient_id  # The session's patient, whose access was checked.
+    elif patient_id is None and "session_id" in args:
         from tracker.sessions.models import TherapySession
 
         patient_id = db.scalar(select(TherapySession.patient_id)
@@ -154,7 +141,7 @@ def _after_request(response):
     if endpoint.startswith("auth.") and response.status_code in (401, 429):
         actor_id = _attempted_account()
         get_db().rollback()  # Release the request's own lock before writing apart.
-        _write_apart([(("login_failed" if response.status_code == 401 else "login_locked_out")
+        apart.write([(("login_failed" if response.status_code == 401 else "login_locked_out")
                        + ("" if endpoint == "auth.login" else f" {endpoint}"), {})],
                      actor_id=actor_id)
     elif endpoint in REAUTHENTICATION_ENDPOINTS and response.status_code in (401, 429):
@@ -162,7 +149,7 @@ def _after_request(response):
         # read before the rollback, which expires the signed-in account's row.
         actor_id = _actor_id()
         get_db().rollback()
-        _write_apart([(("reauth_failed " if response.status_code == 401
+        apart.write([(("reauth_failed " if response.status_code == 401
                         else "reauth_locked_out ") + endpoint,
                        {"subjects": g.get("_audit_subjects", ())})], actor_id=actor_id)
     elif (request.blueprint in CLINICAL_BLUEPRINTS and response.status_code == 200
@@ -173,15 +160,17 @@ def _after_request(response):
         from tracker.errors import render_busy
 
         return current_app.make_response(render_busy())
+    elif request.method in SAFE_METHODS:
+        apart.write_if_due()
     return response
 
 
 def _write_views(endpoint: str) -> bool:
     """The view event of this response, and, for the patients it showed only through
     emergency access (an administrator's search), an emergency one naming them."""
-    subject, actor_id = _subject(get_db()), _actor_id()
-    get_db().rollback()
-    action = action_for(endpoint, "GET")
+    db = get_db()
+    # All read before the request's transaction ends (which would expire the account).
+    subject, actor_id, action = _subject(db), _actor_id(), action_for(endpoint, "GET")
     subjects = set(g.get("_audit_subjects", ()))
     opened = subjects & set(g.get("_audit_emergency", ()))
     events = []
@@ -193,8 +182,10 @@ def _write_views(endpoint: str) -> bool:
     if request.method not in SAFE_METHODS:
         # A POST that changed nothing: its session lets go of its connection entirely before
         # the events are written apart (rolled back, it could still hold the write lock).
-        get_db().close()
-    return _write_apart(events, actor_id=actor_id)
+        db.close()
+    else:
+        db.rollback()
+    return apart.write(events, actor_id=actor_id)
 
 
 def _attempted_account() -> int | None:
@@ -211,33 +202,6 @@ def _attempted_account() -> int | None:
         return resets.user_id_for(get_db(), request.form.get("token"))
     user = find_by_email(get_db(), request.form.get("email", ""))
     return user.id if user is not None else None
-
-
-def _write_apart(events: list[tuple[str, dict]], *, actor_id: int | None) -> bool:
-    """Events with no change to go with (views, refused sign-ins): their own short
-    transaction, with the events waiting in the queue before them. When the database cannot
-    take them (its write lock held past the busy timeout, a lost connection), they join the
-    queue (tracker/audit/queue.py) and the page still answers. False when they could be
-    neither written nor queued: the page must then not be shown."""
-    at = utcnow()
-    fields = [{"action": name, "actor_id": actor_id, "remote_addr": request.remote_addr,
-               "occurred_at": at, **subject} for name, subject in events]
-    try:
-        with Session(bind=get_engine()) as db:
-            queue.drain(db, current_app, append)
-            for each in fields:
-                append(db, **each)
-            db.commit()
-            queue.forget(db)
-        return True
-    except DBAPIError as error:
-        log.warning("audit: events not written at once (%s)", type(error.orig).__name__)
-    try:
-        queue.put(current_app, fields)
-    except OSError as error:
-        log.error("audit: events could be neither written nor queued (%s)", error.strerror)
-        return False
-    return True
 
 
 def record_command(db: Session, name: str, **subject) -> None:

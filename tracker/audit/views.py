@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 
 from tracker import dates
 from tracker.access import get_patient_or_404, require_admin
+from tracker.audit import apart
 from tracker.audit.models import AuditEvent, AuditSubject
 from tracker.auth.models import User
 from tracker.db import get_db
@@ -27,6 +28,7 @@ def _page() -> int:
 
 def _listing(*conditions):
     db = get_db()
+    apart.before_reading(db)  # The page views still waiting in the queue first.
     page = _page()
     total = db.scalar(select(func.count()).select_from(AuditEvent).where(*conditions)) or 0
     rows = db.execute(

@@ -100,8 +100,10 @@ def reads_after_reset(db: Session, patient: Patient) -> list:
     """Who saw this patient's record while their account was in recovery after an
     administrator's reset (audited as "reset …", tracker/auth/resets.py): one row per
     account with its name, the number of pages, the first and the last time."""
+    from tracker.audit import apart
     from tracker.audit.models import AuditEvent
 
+    apart.before_reading(db)  # The page views still waiting in the queue first.
     return list(db.execute(
         select(User.name, func.count(AuditEvent.id).label("pages"),
                func.min(AuditEvent.occurred_at).label("first"),

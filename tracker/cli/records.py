@@ -65,11 +65,13 @@ def backup_command(path: str) -> None:
     """Write a consistent backup of the database to PATH (a new file, readable by you only),
     while the app keeps serving: SQLite's backup API, or pg_dump for PostgreSQL."""
     from tracker import backup
-    from tracker.audit import checkpoints
+    from tracker.audit import apart, checkpoints
     from tracker.audit.hooks import key
 
     url = get_engine().url
-    # Anchored first: the backup holds at least this much of the chain.
+    # Anchored first: the backup holds at least this much of the chain, and the page views
+    # still waiting in the queue.
+    apart.flush()
     try:
         with Session(bind=get_engine()) as db:
             checkpoints.write_current(current_app, key(), db, "backup")
