@@ -17,9 +17,10 @@ from tests.support.forms import csrf_token, main_of, text_of
 from tests.support.histories import PRIVATE_NOTE, build_course, build_history
 from tests.support.measures import db_measure
 from tests.support.patients import add_patient
-from tests.support.queries import queries_per_page
+from tests.support.queries import data_statements, queries_per_page
 from tests.support.sessions import days_ago, db_session, signed
 from tracker.courses.models import Course
+from tracker.progress.window_queries import WINDOW
 from tracker.sessions.models import Addendum, TherapySession
 
 TODAY = date.today()
@@ -515,6 +516,7 @@ def test_progress_and_brief_use_a_constant_number_of_queries(
     def pages(pid):
         return {
             "progress": f"/patients/{pid}/progress",
+            "progress, all": f"/patients/{pid}/progress?all=1",
             "progress print": f"/patients/{pid}/progress/print",
             "brief": f"/patients/{pid}/brief",
             "sessions print": f"/patients/{pid}/sessions/print",
@@ -524,13 +526,16 @@ def test_progress_and_brief_use_a_constant_number_of_queries(
     def checks(sessions):
         def check(page, response):
             html = response.get_data(as_text=True)
-            if page == "progress":
-                assert main_of(html).count('href="/sessions/') == sessions
-                # Every score is drawn (PHQ-9, GAD-7): in the lines, whatever their length.
+            if page.startswith("progress") and page != "progress print":
+                # The last WINDOW sessions, or with ?all=1 every one.
+                shown = sessions if page == "progress, all" else min(sessions, WINDOW)
+                assert main_of(html).count('href="/sessions/') == shown
+                # Every score shown is drawn (PHQ-9, GAD-7): in the lines, whatever their
+                # length.
                 drawn = sum(len(points.split()) for points in re.findall(
                     r'class="series__line" points="([^"]*)"', html))
-                assert drawn >= 2 * sessions
-                assert "safety-flag" in html
+                assert drawn >= 2 * shown
+                assert "safety-flag" in html  # Its questionnaire is before the window.
             if page == "brief":
                 assert "Walk by the river" in html and "the ocean" in html
 
@@ -540,3 +545,26 @@ def test_progress_and_brief_use_a_constant_number_of_queries(
               for label, pid, sessions in (("small", small, 5), ("large", large, 100))}
     for page in pages(small):
         assert counts["small"][page] == counts["large"][page], (page, counts)
+
+
+def _own(statements: list[str]) -> list[str]:
+    """A page's own data statements: not those every signed-in page makes (the sign-in's
+    login and account rows and its two-factor setting, the practice's zone)."""
+    return [s for s in data_statements(statements)
+            if not re.search(r"\b(login_sessions|users|practice_settings)\b", s)]
+
+
+def test_the_progress_page_reads_six_statements_whatever_the_history(
+        app, therapist, therapist_client, count_queries):
+    """Issue 17: at most 8 data statements with the sign-in's one and the practice's zone;
+    the same for 5 sessions as for 100 (the window, tracker/progress/recent.py)."""
+    own = {}
+    for label, sessions in (("short", 5), ("long", 100)):
+        url = f"/patients/{_history(app, therapist, label.title(), sessions)}/progress"
+        therapist_client.get(url)
+        with count_queries() as statements:
+            assert therapist_client.get(url).status_code == 200
+        own[label] = _own(statements)
+    # The patient; the courses; the window's sessions; the questionnaires; the threads; the
+    # check-ins.
+    assert len(own["short"]) == len(own["long"]) == 6, own

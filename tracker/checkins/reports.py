@@ -8,7 +8,7 @@ Only current check-ins count (a replaced one is kept, never counted). A day coun
 practised when the patient answered "yes" or "a little"; "a little" is kept apart so the
 pages can show it. A day without a check-in is unknown, never "no".
 
-Two queries for a range, whatever the number of check-ins.
+One query for a range, whatever the number of check-ins (another one without the messages).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from tracker.checkins.models import Checkin, CheckinPractice
@@ -118,19 +118,56 @@ class Report:
                                for sid, days in self.answers.items()})
 
 
-def between(db: Session, patient_id: int, after: date, through: date) -> Report:
+def _current(patient_id: int, after: date, through: date) -> tuple:
     """The patient's current check-ins of the days after `after` up to `through`."""
-    where = (Checkin.patient_id == patient_id, Checkin.superseded_at.is_(None),
-             Checkin.day > after, Checkin.day <= through)
+    return (Checkin.patient_id == patient_id, Checkin.superseded_at.is_(None),
+            Checkin.day > after, Checkin.day <= through)
+
+
+def between(db: Session, patient_id: int, after: date, through: date) -> Report:
+    """The patient's current check-ins of the days after `after` up to `through`, with their
+    answers on the strategies (one row per answer, or one for a check-in without any)."""
     report = Report(after, through)
-    for checkin in db.scalars(select(Checkin).where(*where)):
-        report.moods[checkin.day] = checkin.mood
-        report.messages_by_day[checkin.day] = checkin.message or ""
     answers: dict[int, dict[date, str]] = defaultdict(dict)
-    for strategy_id, day, practised in db.execute(
-            select(CheckinPractice.strategy_id, Checkin.day, CheckinPractice.practised)
-            .join(Checkin, Checkin.id == CheckinPractice.checkin_id).where(*where)):
-        answers[strategy_id][day] = practised
+    seen = set()
+    for checkin, strategy_id, practised in db.execute(
+            select(Checkin, CheckinPractice.strategy_id, CheckinPractice.practised)
+            .outerjoin(CheckinPractice, CheckinPractice.checkin_id == Checkin.id)
+            .where(*_current(patient_id, after, through))):
+        if checkin.id not in seen:
+            seen.add(checkin.id)
+            report.moods[checkin.day] = checkin.mood
+            report.messages_by_day[checkin.day] = checkin.message or ""
+        if strategy_id is not None:
+            answers[strategy_id][checkin.day] = practised
+    report.answers = dict(answers)
+    return report
+
+
+def _mood_and_practice():
+    checkins, practices = Checkin.__table__, CheckinPractice.__table__
+    return (select(checkins.c.day, checkins.c.mood, practices.c.strategy_id,
+                   practices.c.practised)
+            .select_from(checkins.outerjoin(practices,
+                                            practices.c.checkin_id == checkins.c.id))
+            .where(checkins.c.patient_id == bindparam("patient_id"),
+                   checkins.c.superseded_at.is_(None), checkins.c.day > bindparam("after"),
+                   checkins.c.day <= bindparam("through")))
+
+
+_MOOD_AND_PRACTICE = _mood_and_practice()  # Built once: pages read it on every request.
+
+
+def mood_and_practice(db: Session, patient_id: int, after: date, through: date) -> Report:
+    """`between` without the messages (for pages that show none: nothing is decrypted), in
+    one query: each check-in of the range with its practice answers."""
+    report = Report(after, through)
+    answers: dict[int, dict[date, str]] = defaultdict(dict)
+    for day, mood, strategy_id, practised in db.connection().execute(
+            _MOOD_AND_PRACTICE, {"patient_id": patient_id, "after": after, "through": through}):
+        report.moods[day] = mood
+        if strategy_id is not None:
+            answers[strategy_id][day] = practised
     report.answers = dict(answers)
     return report
 
@@ -145,7 +182,7 @@ def since_last_session(db: Session, patient_id: int, last: TherapySession | None
 def before_session(db: Session, session: TherapySession) -> Report:
     """What the patient reported from the previous session's day up to this session's day:
     the carry-forward's "times practised since the last session", as the patient saw it.
-    Three queries."""
+    Two queries."""
     day = session.starts_at.date()
     previous = db.scalar(select(func.max(TherapySession.starts_at)).where(
         TherapySession.patient_id == session.patient_id, TherapySession.id != session.id,

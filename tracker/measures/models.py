@@ -35,6 +35,15 @@ class MeasureResponse(Base):
         # Only a flagged questionnaire is kept incomplete (unscored).
         CheckConstraint("total IS NOT NULL OR safety_flag", name="partial_flagged"),
         Index("ix_measure_responses_patient_id_taken_on", "patient_id", "taken_on"),
+        # A course's scores of an instrument from a day on, its baseline and the score before
+        # a day, and a patient's flagged answers, each found without reading the others
+        # (tracker/progress/recent.py).
+        Index("ix_measure_responses_course_id_instrument_taken_on", "course_id", "instrument",
+              "taken_on"),
+        Index("ix_measure_responses_patient_id_safety_flag", "patient_id", "safety_flag"),
+        # The patient list: a safety answer given at home (migration 0021).
+        Index("ix_measure_responses_patient_id_source_safety_flag", "patient_id", "source",
+              "safety_flag"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,5 +1,10 @@
 """The parts of a chart (tracker/progress/charts.py): severity bands, axes, dosing markers,
-thresholds, the series and the legend, each drawn into a frame as escaped SVG."""
+thresholds, the series and the legend, each drawn into a frame as escaped SVG.
+
+Every part but the series is a function of the frame, dates, dose numbers and the charts' own
+words (never a record's text), and the same for each chart that shares its frame (every
+belief of a page, the same page again): those are drawn once and kept in small caches (their
+arguments are tuples for that)."""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from markupsafe import Markup
@@ -35,7 +41,8 @@ def join_bands(bands: Iterable[Band]) -> list[Band]:
     return joined
 
 
-def draw_bands(frame: Frame, bands: list[Band], chart_id: str, font: int) -> Markup:
+@lru_cache(maxsize=64)
+def draw_bands(frame: Frame, bands: Sequence[Band], chart_id: str, font: int) -> Markup:
     defs, groups = [], []
     visible = [b for b in join_bands(bands) if b.high > frame.y_min]
     for level, band in enumerate(b for b in visible if b.low < frame.y_max):
@@ -72,9 +79,9 @@ def draw_bands(frame: Frame, bands: list[Band], chart_id: str, font: int) -> Mar
     return tag("g", *head, *groups, class_="chart__bands") if groups else Markup("")
 
 
-def draw_axes(
-    frame: Frame, y_ticks: list[float], x_ticks: list[date], width: int, font: int, y_label: str
-) -> Markup:
+@lru_cache(maxsize=64)
+def draw_axes(frame: Frame, y_ticks: Sequence[float], x_ticks: Sequence[date], width: int,
+              font: int, y_label: str) -> Markup:
     parts = []
     for tick in y_ticks:
         y = frame.y(tick)
@@ -127,9 +134,10 @@ def draw_axes(
     return tag("g", *parts, class_="chart__axes")
 
 
+@lru_cache(maxsize=64)
 def draw_markers(
     frame: Frame,
-    markers: list[Marker],
+    markers: Sequence[Marker],
     first_row: float,
     rows: int,
     row_height: float,
@@ -173,7 +181,7 @@ def draw_markers(
     return tag("g", *groups, class_="chart__markers") if groups else Markup("")
 
 
-def _label_rows(frame: Frame, thresholds: list[Threshold], font: int) -> list[float]:
+def _label_rows(frame: Frame, thresholds: Sequence[Threshold], font: int) -> list[float]:
     """A baseline per threshold label: just above its line (below at the top of the plot),
     moved clear of the labels already placed, so lines that meet keep readable labels."""
     placed: list[float] = []
@@ -186,7 +194,8 @@ def _label_rows(frame: Frame, thresholds: list[Threshold], font: int) -> list[fl
     return placed
 
 
-def draw_thresholds(frame: Frame, thresholds: list[Threshold], font: int) -> Markup:
+@lru_cache(maxsize=64)
+def draw_thresholds(frame: Frame, thresholds: Sequence[Threshold], font: int) -> Markup:
     """Dashed lines; labels written from the left edge, where a falling score rarely is (the
     series ends on the right, often right on a threshold)."""
     groups = []
@@ -227,17 +236,16 @@ def draw_series(frame: Frame, series: Series, compact: bool) -> Markup:
     runs: list[list[tuple[float, float]]] = [[]]
     circles = []
     points = sorted(series.points, key=lambda p: p.when)
-    marked = (points if len(points) <= MAX_MARKED_POINTS
-              else [p for p in points[:-1] if p.style] + points[-1:])  # Styled: always.
-    for point in points:
+    every = len(points) <= MAX_MARKED_POINTS
+    for index, point in enumerate(points):
         value = finite(point.value)
         if value is None:
             runs.append([])
             continue
         x, y = frame.x(point.when), frame.y(value)
         runs[-1].append((x, y))
-        if point not in marked:
-            continue
+        if not (every or point.style or index == len(points) - 1):
+            continue  # Styled points and the last one: always.
         tip = f"{series.name}: {num(value)} on {short_date(point.when, with_year=True)}"
         circles.append(point_mark(x, y, 2.75 if compact else 3.5, point.style,
                                   f"{tip} ({point.label})" if point.label else tip))
@@ -255,11 +263,13 @@ def draw_series(frame: Frame, series: Series, compact: bool) -> Markup:
     return tag("g", *lines, *circles, class_=f"series series--{series.key}")
 
 
-def draw_legend(frame: Frame, series: Sequence[Series], baseline: float, font: int,
+@lru_cache(maxsize=64)
+def draw_legend(frame: Frame, series: Sequence[tuple[str, str]], baseline: float, font: int,
                 point_styles: Sequence[str] = ()) -> Markup:
+    """series: each one's name and key."""
     items, x = [], frame.left
     y = baseline - font * 0.35
-    for entry in series:
+    for name, key in series:
         items.append(
             tag(
                 "g",
@@ -273,10 +283,10 @@ def draw_legend(frame: Frame, series: Sequence[Series], baseline: float, font: i
                     stroke="currentColor",
                 ),
                 tag("circle", class_="series__point", cx=x + 9, cy=y, r=3),
-                tag("text", entry.name, class_="legend__label", x=x + 22, y=baseline),
-                class_=f"legend__item series series--{entry.key}",
+                tag("text", name, class_="legend__label", x=x + 22, y=baseline),
+                class_=f"legend__item series series--{key}",
             )
         )
-        x += 22 + text_width(entry.name, font) + 14
+        x += 22 + text_width(name, font) + 14
     items += legend_points(x, y, baseline, font, point_styles)
     return tag("g", *items, class_="chart__legend") if items else Markup("")

@@ -129,14 +129,15 @@ def line_chart(
     body = [
         tag("title", title, id=f"{chart_id}-title"),
         tag("desc", description, id=f"{chart_id}-desc"),
-        draw_bands(frame, bands, chart_id, font),
-        draw_axes(frame, y_ticks, date_ticks(start, end, 3 if compact else 5), width, font,
-                  y_label),
-        draw_markers(frame, markers, legend_base + 6, marker_rows, row_height, width, font),
-        draw_thresholds(frame, thresholds, font),
+        draw_bands(frame, tuple(bands), chart_id, font),
+        draw_axes(frame, tuple(y_ticks), tuple(date_ticks(start, end, 3 if compact else 5)),
+                  width, font, y_label),
+        draw_markers(frame, tuple(markers), legend_base + 6, marker_rows, row_height, width,
+                     font),
+        draw_thresholds(frame, tuple(thresholds), font),
         tag("g", *(draw_series(frame, s, compact) for s in series), class_="chart__series"),
-        draw_legend(frame, series, legend_base, font,
-                    sorted({p.style for s in series for p in s.points if p.style})),
+        draw_legend(frame, tuple((s.name, s.key) for s in series), legend_base, font,
+                    tuple(sorted({p.style for s in series for p in s.points if p.style}))),
     ]
     return tag(
         "svg",

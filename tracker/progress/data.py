@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from tracker import dates
 from tracker.checkins.reports import Report, home_scores, since_last_session
 from tracker.courses.models import Course
 from tracker.courses.services import CoursePosition, course_position, dose_numbers, list_courses
@@ -39,6 +42,12 @@ class Row:
     cells: dict[int, object] = field(default_factory=dict)  # session id -> review/rating/...
 
 
+class SessionLabel(NamedTuple):
+    title: str  # "Dosing 3", "Integration after dose 3"
+    date: str  # "05 Dec 2026"
+    short: str  # "05 Dec"
+
+
 @dataclass
 class Progress:
     patient: Patient
@@ -54,6 +63,23 @@ class Progress:
     beliefs: list[Row]
     strategies: list[Row]
     themes: list[Row]
+    addenda: dict[int, int] = field(default_factory=dict)  # session id -> addenda (if any)
+    # The course's sessions; more than `sessions` when only the last ones are shown (the
+    # window, tracker/progress/recent.py), from the day `since` on.
+    total_sessions: int = 0
+    since: date | None = None
+
+    @cached_property
+    def labels(self) -> dict[int, SessionLabel]:
+        """Each session's title and dates as the grids, tables and timeline show them, made
+        once (a page repeats them)."""
+        return {s.id: SessionLabel(s.kind_spec.title(self.numbers.get(s.id)),
+                                   dates.show(s.starts_at), dates.show(s.starts_at, "short"))
+                for s in self.sessions}
+
+    def shows(self, day: date) -> bool:
+        """Whether `day` is inside what this view shows (the window, if any)."""
+        return self.since is None or day >= self.since
 
     @property
     def last_dosing(self) -> TherapySession | None:
@@ -69,7 +95,7 @@ class Progress:
         days = self.days_since_dosing
         return days is not None and 0 <= days <= self.window_days
 
-    @property
+    @cached_property
     def modified_strategy_ids(self) -> set[int]:
         """Strategies replaced by a new version ("modify"), not merely retired."""
         return {row.record.replaces_id for row in self.strategies if row.record.replaces_id}
@@ -78,7 +104,7 @@ class Progress:
     def dosing_sessions(self) -> list[TherapySession]:
         return [s for s in self.sessions if s.kind_spec.has_dosing]
 
-    @property
+    @cached_property
     def reviewed_sessions(self) -> list[TherapySession]:
         """Sessions with any thread recorded: the columns of the grids."""
         used = {sid for rows in (self.beliefs, self.strategies, self.themes)
@@ -115,6 +141,8 @@ def gather(db: Session, patient: Patient, *, course_id: int | None, now: datetim
         strategies=_strategy_rows(db, patient, session_ids) if threads else [],
         themes=_rows(db, Theme, ThemeMention, ThemeMention.theme_id, patient, session_ids)
         if threads else [],
+        addenda={s.id: len(s.addenda) for s in sessions if s.addenda},
+        total_sessions=len(sessions),
     )
 
 
@@ -134,11 +162,17 @@ def _rows(db: Session, model, row_model, item_column, patient: Patient,
 
 def _strategy_rows(db: Session, patient: Patient, session_ids: list[int]) -> list[Row]:
     """Strategies with their reviews, each version right after the one it replaced."""
-    rows = _rows(db, Strategy, StrategyReview, StrategyReview.strategy_id, patient, session_ids)
+    return in_lineage_order(_rows(db, Strategy, StrategyReview, StrategyReview.strategy_id,
+                                  patient, session_ids))
+
+
+def in_lineage_order(rows: list[Row]) -> list[Row]:
+    """Strategy rows (by id) with each version right after the one it replaced."""
     children = {row.record.replaces_id: row for row in rows if row.record.replaces_id}
+    present = {row.record.id for row in rows}
     ordered: list[Row] = []
     for row in rows:
-        if row.record.replaces_id in {r.record.id for r in rows}:
+        if row.record.replaces_id in present:
             continue  # Placed after its predecessor.
         current = row
         while current is not None:

@@ -14,8 +14,8 @@ from tracker.progress.data import Progress, Row
 
 def _span(progress: Progress, dates: list[date]) -> tuple[date, date]:
     known = [*dates, *(s.starts_at.date() for s in progress.sessions)]
-    if progress.course is not None:
-        known.append(progress.course.start_date)
+    if progress.course is not None:  # From the course's start, or the window's.
+        known.append(progress.since or progress.course.start_date)
     if not known:
         return progress.today, progress.today
     return min(known), max(known)

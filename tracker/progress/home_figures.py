@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from markupsafe import Markup
 
 from tracker import dates
-from tracker.checkins.reports import Practice, Report
+from tracker.checkins.reports import PRACTISED_DAYS, Practice, Report
 from tracker.progress import charts
 
 CALENDAR_WEEKS = 8  # The practice calendar's recent weeks.
@@ -38,8 +39,7 @@ def mood_chart(report: Report, chart_id: str, *, start: date | None = None,
                 y_label="Mood", **extra)
 
 
-@dataclass(frozen=True)
-class Day:
+class Day(NamedTuple):  # A tuple: a calendar has a few hundred of them.
     day: date
     answer: str | None  # "yes", "little", "no"; None: no answer that day
     in_range: bool  # False: before the range or after its last day (left blank)
@@ -49,10 +49,17 @@ class Day:
         return MARKS.get(self.answer or "", "")
 
 
+class Week(NamedTuple):
+    monday: str  # Its Monday, as the page shows it ("05 Dec")
+    days: list[Day]  # Monday first
+    practised: int  # Days practised: "yes" or "a little"
+    answered: bool  # Any answer (else the page draws seven blank days at once)
+
+
 @dataclass(frozen=True)
 class CalendarRow:
     strategy: object  # tracker.threads.models.Strategy
-    weeks: list[list[Day]]  # Monday first
+    weeks: list[Week]
     practice: Practice  # Over the calendar's days
 
 
@@ -62,12 +69,17 @@ def calendar(report: Report, strategies: list, today: date,
     Returns the first Monday and the rows."""
     monday = today - timedelta(days=today.weekday() + 7 * (weeks - 1))
     window = report.period(monday - timedelta(days=1), today)
+    days = [[monday + timedelta(days=7 * w + d) for d in range(7)] for w in range(weeks)]
+    labels = [dates.show(week[0], "short") for week in days]
     rows = []
     for strategy in strategies:
         practice = window.practice_of(strategy.id)
-        grid = [[Day(day, practice.by_day.get(day), day <= today)
-                 for day in (monday + timedelta(days=7 * w + d) for d in range(7))]
-                for w in range(weeks)]
+        grid = []
+        for label, week in zip(labels, days, strict=True):
+            answers = [practice.by_day.get(day) for day in week]
+            grid.append(Week(label, [Day(day, answer, day <= today)
+                                     for day, answer in zip(week, answers, strict=True)],
+                             sum(1 for a in answers if a in PRACTISED_DAYS), any(answers)))
         rows.append(CalendarRow(strategy, grid, practice))
     return monday, rows
 
@@ -106,16 +118,16 @@ class HomeView:
 
 
 def home_view(db, progress, weeks: int = CALENDAR_WEEKS) -> HomeView:
-    """Check-ins from the course's start (and at least the calendar's weeks) up to today: two
-    queries."""
-    from tracker.checkins.reports import between
+    """Check-ins from the course's start, or the first day its window shows (and at least the
+    calendar's weeks), up to today: one query."""
+    from tracker.checkins.reports import mood_and_practice
     from tracker.progress.figures import dosing_markers
 
     today = progress.today
     start = today - timedelta(weeks=weeks)
     if progress.course is not None:
-        start = min(start, progress.course.start_date)
-    report = between(db, progress.patient.id, start - timedelta(days=1), today)
+        start = min(start, progress.since or progress.course.start_date)
+    report = mood_and_practice(db, progress.patient.id, start - timedelta(days=1), today)
     strategies = [row.record for row in progress.strategies
                   if row.record.status == "active" or row.record.id in report.strategy_ids]
     monday, rows = calendar(report, strategies, today, weeks)

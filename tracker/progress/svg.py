@@ -16,28 +16,53 @@ _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
 
 def num(x: float) -> str:
-    text = f"{round(x, 2):g}"
-    return "0" if text == "-0" else text
+    """x to two decimals, without trailing zeros ("12.5", "3")."""
+    text = _NUMS.get(x)
+    if text is None:  # Formatting a float is most of the cost of drawing a chart.
+        if len(_NUMS) >= 10_000:
+            _NUMS.clear()
+        text = "%g" % round(x, 2)  # noqa: UP031 (faster than an f-string here)
+        text = _NUMS[x] = "0" if text == "-0" else text
+    return text
+
+
+_NUMS: dict[float, str] = {}  # Recently formatted numbers: a chart repeats most of them.
+
+
+def escaped(text: str) -> str:
+    """Text safe in an attribute or element: what markupsafe.escape does, without building
+    a Markup of every value (most are class names without a character to escape)."""
+    if "&" in text or "<" in text or ">" in text or '"' in text or "'" in text:
+        return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                .replace('"', "&#34;").replace("'", "&#39;"))
+    return text
 
 
 def tag(name: str, *children: str, **attrs: object) -> Markup:
     """An SVG element; attribute values and str children are escaped, Markup is kept.
     Keyword names map class_ -> class and snake_case -> kebab-case (viewBox stays)."""
-    # Plain string building with escape() (Markup.format is several times slower, and a
-    # chart of a long course has thousands of elements). Names are the module's own.
+    # Plain string building (Markup.format is several times slower, and a page has several
+    # charts of a hundred elements each). Names are the module's own.
     opening = "<" + name
     for key, value in attrs.items():
         if value is None:
             continue
-        if isinstance(value, float | int) and not isinstance(value, bool):
-            text = num(value)
-        else:
-            text = escape(value)
-        opening += f' {key.rstrip("_").replace("_", "-")}="{text}"'
+        kind = type(value)
+        text = num(value) if kind is float or kind is int else escaped(str(value))
+        opening += f' {_ATTRIBUTES.get(key) or _attribute(key)}="{text}"'
     if not children:
         return Markup(opening + "/>")  # noqa: S704 (every value above is escaped)
-    inner = "".join([escape(child) for child in children])
+    inner = "".join([child if isinstance(child, Markup) else escape(child)
+                     for child in children])
     return Markup(f"{opening}>{inner}</{name}>")  # noqa: S704 (escaped above)
+
+
+_ATTRIBUTES: dict[str, str] = {}  # keyword -> attribute name
+
+
+def _attribute(key: str) -> str:
+    name = _ATTRIBUTES[key] = key.rstrip("_").replace("_", "-")
+    return name
 
 
 def token(value: str, what: str) -> str:

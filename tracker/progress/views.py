@@ -13,7 +13,9 @@ from tracker.access import get_patient_or_404
 from tracker.db import get_db
 from tracker.export.created import Created, created_in
 from tracker.measures.services import taken_at
-from tracker.progress import data, figures, home_figures
+from tracker.progress import data, figures, home_figures, recent
+from tracker.progress.grids import grids
+from tracker.progress.window_queries import WINDOW
 from tracker.sessions.models import TherapySession
 from tracker.sessions.services import SESSION_PAGE_OPTIONS
 
@@ -28,10 +30,12 @@ def _gather(patient):
 
 def _charts(progress):
     return {
-        # Partial answers (incomplete, unscored) are listed in the tables, never charted.
+        # Partial answers (incomplete, unscored) are listed in the tables, never charted;
+        # nor is a baseline before the window (its table shows it).
         "measures": {code: figures.measure_chart(progress, code, scored)
                      for code, items in progress.measures.items()
-                     if (scored := [i for i in items if not i.is_partial])},
+                     if (scored := [i for i in items if not i.is_partial
+                                    and progress.shows(i.response.taken_on)])},
         "beliefs": {row.record.id: figures.belief_chart(progress, row)
                     for row in progress.beliefs},
     }
@@ -39,10 +43,18 @@ def _charts(progress):
 
 @bp.route("/progress")
 def show(patient_id: int):
-    patient = get_patient_or_404(get_db(), current_user, patient_id)
-    progress = _gather(patient)
+    """The course's last sessions (recent.WINDOW), or with ?all=1 all of them."""
+    db = get_db()
+    patient = get_patient_or_404(db, current_user, patient_id)
+    if request.args.get("all"):
+        progress = _gather(patient)
+    else:
+        progress = recent.recent(db, patient, course_id=request.args.get("course", type=int),
+                                 now=dates.wall_clock_now(),
+                                 window_days=current_app.config["INTEGRATION_WINDOW_DAYS"])
     return render_template("progress/show.html", p=progress, charts=_charts(progress),
-                           home=home_figures.home_view(get_db(), progress))
+                           grids=grids(progress), home=home_figures.home_view(db, progress),
+                           window=WINDOW)
 
 
 @bp.route("/progress/print")
@@ -50,7 +62,7 @@ def print_progress(patient_id: int):
     patient = get_patient_or_404(get_db(), current_user, patient_id)
     progress = _gather(patient)
     return render_template("progress/print.html", p=progress, charts=_charts(progress),
-                           home=home_figures.home_view(get_db(), progress),
+                           grids=grids(progress), home=home_figures.home_view(get_db(), progress),
                            printed_on=dates.today())
 
 

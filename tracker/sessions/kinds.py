@@ -40,6 +40,14 @@ class SessionKind:
     def lower_label(self) -> str:
         return self.label.lower()
 
+    def title(self, dose: int | None) -> str:
+        """A session of this kind named on a page: "Dosing 3", "Integration after dose 3"
+        (`dose`: its number in the course, tracker/courses/services.dose_numbers), else the
+        label alone."""
+        if dose is None:
+            return self.label
+        return f"{self.label} {dose}" if self.has_dosing else f"{self.label} after dose {dose}"
+
 
 PREPARATION = SessionKind("preparation", "Preparation", "Prep.", "Preparation",
                           css_class="preparation", demo_minutes=90)

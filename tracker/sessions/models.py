@@ -46,6 +46,9 @@ class TherapySession(Base):
         CheckConstraint(one_of("status", SESSION_STATUSES), name="status"),
         CheckConstraint("duration_minutes BETWEEN 1 AND 720", name="duration"),
         Index("ix_therapy_sessions_patient_id_starts_at", "patient_id", "starts_at"),
+        # A course's doses counted up to a session without reading the sessions (the dose
+        # numbers and the position of the progress page's window, tracker/progress/recent.py).
+        Index("ix_therapy_sessions_course_id_kind_starts_at", "course_id", "kind", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
