@@ -590,6 +590,7 @@ def test_every_form_of_the_app_is_fuzzed():
     fuzzed = {
         "PatientForm": test_patient_new_and_edit, "CourseForm": test_course_new_and_edit,
         "NewSessionForm": test_new_session, "SessionForm": test_session_page,
+        "DosingSessionForm": test_session_page,
         "SignForm": test_session_page, "AddendumForm": test_follow_up_and_addendum,
         "FollowUpForm": test_follow_up_and_addendum, "NewUserForm": test_admin_new_user,
         "ShareForm": test_care_team_share, "EmergencyAccessForm": test_break_glass,

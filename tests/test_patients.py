@@ -443,3 +443,25 @@ def test_the_list_shows_only_the_therapists_own_patients(
     add_patient(app, colleague, "Theirs")
     assert names_listed(therapist_client) == {"Mine"}
     assert names_listed(therapist_client, q="theirs") == set()
+
+
+def test_the_lists_links_are_what_url_for_gives_under_a_prefix_too(app, therapist,
+                                                                  therapist_client):
+    from flask import url_for
+
+    from tracker.converters import MAX_ID, id_url
+
+    patient_id = add_patient(app, therapist, "Linked Patient")
+    page = therapist_client.get("/patients/").get_data(as_text=True)
+    for path in ("", "/brief", "/progress"):
+        assert f'href="/patients/{patient_id}{path}"' in page
+    for base in ("http://localhost/", "http://localhost/tracker/"):
+        with app.test_request_context("/", base_url=base):
+            for endpoint in ("patients.show", "progress.brief", "sessions.show"):
+                argument = "session_id" if endpoint.startswith("sessions") else "patient_id"
+                link = id_url(endpoint, argument)
+                assert [link(n) for n in (1, 42, MAX_ID)] == [
+                    url_for(endpoint, **{argument: n}) for n in (1, 42, MAX_ID)]
+            assert id_url("patients.show", "patient_id")(7).startswith(base[16:])
+            with pytest.raises(ValueError):  # Where the id could not be told apart.
+                id_url("patients.show", "patient_id", q=str(MAX_ID))

@@ -68,6 +68,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     sqlite_writable.init_app(app)  # After errors: it keeps their 500 page for the rest.
     headers.init_app(app)
     labels.init_app(app)
+    from tracker import controls
+
+    controls.init_app(app)
     dates.init_app(app)
     confirm.init_app(app)
     logs.init_app(app)

@@ -87,7 +87,7 @@ def _deny_by_default():
     if (
         not current_user.has_two_factor
         and endpoint not in TWO_FACTOR_ENROLMENT_ENDPOINTS
-        and settings_store.two_factor_required(get_db())  # Asked only of accounts without.
+        and settings_store.two_factor_required_now(get_db())  # Asked only of accounts without.
     ):
         return redirect(url_for("account.two_factor"))
     if resets.records_closed(current_user) and request.blueprint in RECORD_BLUEPRINTS:

@@ -63,6 +63,11 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = None  # None: Secure unless debug.
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # The cookie is signed again only when the session changed, and when the login record
+    # is touched (at most every TOUCH_INTERVAL, tracker/auth/login_sessions.py): it then
+    # stays valid for the login's lifetime after it was last used, as the record does,
+    # without an HMAC and a Set-Cookie on every response.
+    SESSION_REFRESH_EACH_REQUEST = False
 
     # Password hashing (argon2id). The defaults are argon2-cffi's RFC 9106 "low memory" profile.
     ARGON2_TIME_COST = 3

@@ -67,7 +67,7 @@ def practice_zone_name() -> str:
     from tracker.db import get_db
 
     try:
-        stored = settings_store.get_setting(get_db(), settings_store.TIMEZONE)
+        stored = settings_store.for_this_request(get_db(), settings_store.TIMEZONE)
     except SQLAlchemyError:  # A page about a failing database still shows its times.
         stored = None
     return stored or current_app.config.get("PRACTICE_TIMEZONE") or server_zone_name()

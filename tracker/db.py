@@ -139,15 +139,19 @@ def get_read_engine() -> Engine:
     return current_app.extensions["tracker.read_engine"]
 
 
+def reads_only() -> bool:
+    """Whether this is a request of a safe method (GET, HEAD, OPTIONS): it only reads."""
+    return has_request_context() and request.method in SAFE_METHODS
+
+
 def get_db() -> Session:
     """The SQLAlchemy Session of the current request or CLI command (created on first use).
 
-    Requests of safe methods (GET, HEAD, OPTIONS) read only: on SQLite their transaction
-    begins DEFERRED, so that reading pages never waits for, or blocks, a writer."""
+    Requests of safe methods read only: on SQLite their transaction begins DEFERRED, so that
+    reading pages never waits for, or blocks, a writer."""
     if "db" not in g:
         factory = current_app.extensions["tracker.sessionmaker"]
-        read_only = has_request_context() and request.method in SAFE_METHODS
-        g.db = factory(bind=get_read_engine()) if read_only else factory()
+        g.db = factory(bind=get_read_engine()) if reads_only() else factory()
     return g.db
 
 

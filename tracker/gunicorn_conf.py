@@ -8,10 +8,20 @@ the database, rate-limit counters in Redis, so any worker of any server can answ
 request. Values below can be overridden with GUNICORN_* environment variables.
 """
 
+import gc
+import logging
 import multiprocessing
 import os
 
 wsgi_app = "tracker:create_app()"
+# The app is made once, in the master, and the workers are forked from it: they share its
+# memory (code, templates' compiled modules, the URL map) instead of each making their own.
+# Nothing made then is tied to a process: the database engine connects on first use (and
+# post_fork below lets go of any connection all the same), the rate-limit storage is a
+# counter in memory or a Redis client that reconnects after a fork. A configuration that
+# cannot be used stops the master at once. GUNICORN_PRELOAD_APP=false makes each worker
+# make its own app.
+preload_app = os.environ.get("GUNICORN_PRELOAD_APP", "true").lower() not in ("0", "false")
 
 # Behind the reverse proxy that terminates TLS; it must be the only way in.
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
@@ -23,9 +33,10 @@ reuse_port = True
 # No control socket in the service account's home (gunicornc is not used; under systemd the
 # home is read-only, ProtectHome).
 control_socket_disable = True
-# Sync workers: each request is short and the database does the waiting. Two per core, plus
-# one, is gunicorn's own advice; memory is about 60-80 MiB per worker.
-workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+# Sync workers: each request is short and the database does the waiting. WORKERS_PER_CORE
+# (see the measurements in README, "Benchmark") and a minimum of two, so that one slow
+# request never holds every other; memory is about 50-65 MiB per worker.
+workers = int(os.environ.get("GUNICORN_WORKERS", max(2, multiprocessing.cpu_count() * 2 + 1)))
 worker_class = "sync"
 timeout = 30
 graceful_timeout = 30
@@ -49,3 +60,33 @@ accesslog = "-"
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
 loglevel = "info"
+
+
+def pre_fork(server, worker):
+    """Everything the master made so far is left alone by the garbage collector of the
+    workers: a collection there would write into every shared object (its GC header) and
+    make each worker's copy of the page its own."""
+    gc.freeze()
+
+
+def post_fork(server, worker):
+    """A worker opens its own database connections: any the master's app had made are
+    forgotten here, not closed (they belong to the master)."""
+    if server.cfg.preload_app:
+        server.app.wsgi().extensions["tracker.engine"].dispose(close=False)
+
+
+def on_reload(server):
+    """`systemctl reload` (HUP): the new workers are forked from an app made again, with the
+    configuration as it is now (instance/config.py, TRACKER_* variables), as they would make
+    it themselves without preload_app. When it cannot be made, the old one serves on."""
+    if not server.cfg.preload_app:
+        return
+    previous = server.app.callable
+    server.app.callable = None
+    try:
+        server.app.wsgi()
+    except Exception:  # noqa: BLE001 (whatever it is, the running configuration stays)
+        logging.getLogger("gunicorn.error").exception(
+            "reload: the app could not be made again; the previous configuration serves on")
+        server.app.callable = previous

@@ -32,23 +32,30 @@ _EXTENSION = "tracker.csp_violations"
 _lock = threading.Lock()
 
 
+# Set on every response, unless the view set its own.
+EVERY_RESPONSE = (
+    ("Content-Security-Policy", CSP),
+    ("Reporting-Endpoints", f'csp="{REPORT_PATH}"'),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
 def _add_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
-    headers.setdefault("Reporting-Endpoints", f'csp="{REPORT_PATH}"')
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault(
-        "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
-    )
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    present = {name.lower() for name, _ in headers}  # One look at the view's, not one each.
+    wanted = list(EVERY_RESPONSE)
     if response.mimetype == "text/html" or response.is_json:
         # Pages and JSON answers (autosave, CSRF tokens) may carry records or secrets: no
         # browser or proxy cache keeps them.
-        headers.setdefault("Cache-Control", "no-store")
+        wanted.append(("Cache-Control", "no-store"))
     if not current_app.debug:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        wanted.append(HSTS)
+    headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
     return response
 
 

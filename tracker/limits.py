@@ -198,7 +198,13 @@ def storage_health(app: Flask) -> str:
 
 def init_app(app: Flask) -> Limiter:
     options = dict(REDIS_TIMEOUTS) if storage_kind(app).startswith("redis") else {}
-    limiter = Limiter(get_remote_address, app=app, storage_options=options)
+    limiter = Limiter(get_remote_address, storage_options=options)
+    # Flask-Limiter's own request hooks would look for its decorators' and default limits
+    # on every request, GETs included; the app has none (its limits are GUARDED's, counted
+    # by _guard on the guarded POSTs alone). It installs them only for a Limiter that the
+    # app does not list yet: listed first, it keeps its storage and strategy without them.
+    app.extensions.setdefault("limiter", set()).add(limiter)
+    limiter.init_app(app)
     # Keep it alive: the wrapped views hold it, and with RATELIMIT_ENABLED off nothing else
     # would (tests reset its storage between tests).
     app.extensions["tracker.limiter"] = limiter

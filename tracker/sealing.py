@@ -18,6 +18,7 @@ so a value copied in from another row raises crypto.DecryptionError (errors.py s
 
 from __future__ import annotations
 
+import functools
 import json
 
 from sqlalchemy import Text, event, func, inspect, select, text
@@ -113,9 +114,10 @@ class encrypted:  # noqa: N801  (used like a column: body = encrypted("body_seal
         obj.__dict__.pop(self.cache, None)
 
 
-def _fields(cls) -> list[encrypted]:
-    return [value for klass in cls.__mro__ for value in vars(klass).values()
-            if isinstance(value, encrypted)]
+@functools.cache  # Asked of every row loaded: the classes do not change.
+def _fields(cls) -> tuple[encrypted, ...]:
+    return tuple(value for klass in cls.__mro__ for value in vars(klass).values()
+            if isinstance(value, encrypted))
 
 
 def _next_id(connection, target) -> int:

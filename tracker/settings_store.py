@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask import g, has_request_context
 from sqlalchemy import JSON, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -45,13 +46,43 @@ def _check(key: str, value: Any = None, *, checking_value: bool = False) -> None
         raise TypeError(f"{key} takes a {expected.__name__}, not {type(value).__name__}")
 
 
-def get_setting(db: Session, key: str) -> Any:
-    """The stored value, or the default when none was stored (one small query)."""
-    _check(key)
-    value = db.scalar(select(PracticeSetting.value).where(PracticeSetting.key == key))
+def _checked(key: str, value: Any) -> Any:
+    """The setting's value from what was stored: the default when nothing (or a value of
+    another type) was."""
     if value is None or type(value) is not type(DEFAULTS[key]):
         return DEFAULTS[key]
     return value
+
+
+def get_setting(db: Session, key: str) -> Any:
+    """The stored value, or the default when none was stored (one small query)."""
+    _check(key)
+    return _checked(key, db.scalar(select(PracticeSetting.value)
+                                   .where(PracticeSetting.key == key)))
+
+
+# What nearly every signed-in request asks: read with the sign-in, in its one statement
+# (tracker/auth/login_sessions.py), instead of one query each.
+WITH_SIGN_IN = (REQUIRE_TWO_FACTOR, TIMEZONE)
+
+
+def stored_with_sign_in() -> list:
+    """The WITH_SIGN_IN settings as scalar subqueries (NULL when none was stored)."""
+    return [select(PracticeSetting.value).where(PracticeSetting.key == key)
+            .scalar_subquery().label(key) for key in WITH_SIGN_IN]
+
+
+def remember(values) -> None:
+    """What the sign-in read of the WITH_SIGN_IN settings, for the rest of the request."""
+    g.practice_settings = {key: _checked(key, value) for key, value in zip(WITH_SIGN_IN, values,
+                                                                          strict=True)}
+
+
+def for_this_request(db: Session, key: str) -> Any:
+    """A setting as this request's sign-in read it, or read now (a request without a
+    signed-in account, or another setting). Not for a request that changes it."""
+    known = g.get("practice_settings") if has_request_context() else None
+    return known[key] if known and key in known else get_setting(db, key)
 
 
 def set_setting(db: Session, key: str, value: Any) -> None:
@@ -70,3 +101,8 @@ def set_setting(db: Session, key: str, value: Any) -> None:
 
 def two_factor_required(db: Session) -> bool:
     return bool(get_setting(db, REQUIRE_TWO_FACTOR))
+
+
+def two_factor_required_now(db: Session) -> bool:
+    """As this request's sign-in read it (tracker/access.py)."""
+    return bool(for_this_request(db, REQUIRE_TWO_FACTOR))

@@ -4,8 +4,9 @@
   their own, and written into the chain in batches, each in one fully synced transaction:
   by this worker's next page view once it has queued AUDIT_VIEW_BATCH of them, by its
   next request of any page (GET) once the oldest has waited AUDIT_VIEW_SECONDS, and by its
-  first one (a restarted worker writes what a crash left waiting). A page view thus takes neither the database's write
-  lock nor an fsync, but one in AUDIT_VIEW_BATCH, and costs a fraction of a statement.
+  first one (a restarted worker writes what a crash left waiting). A page view thus takes
+  neither the database's write lock nor an fsync, but one in AUDIT_VIEW_BATCH, and costs a
+  fraction of a statement.
 - Everything else seen without a change (exports, prints, pages seen through emergency
   access or after an administrator's reset) and refused sign-ins: written at once, in a
   transaction of their own, after the events waiting before them.
@@ -29,8 +30,9 @@ from tracker.audit.appending import append_all
 from tracker.db import SAFE_METHODS, get_engine, utcnow
 
 log = logging.getLogger(__name__)
-# Per instance folder (its queue), this process's page views queued since its last drain and when the
-# first of them was. A process that has not drained yet starts "due" (its oldest at -inf).
+# Per instance folder (its queue), this process's page views queued since its last drain
+# and when the first of them was. A process that has not drained yet starts "due" (its
+# oldest at -inf).
 _pending: dict[str, list] = {}
 
 

@@ -7,6 +7,7 @@ change, idle or absolute timeout) makes every copy of the cookie useless at once
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import secrets
@@ -14,12 +15,13 @@ from datetime import datetime, timedelta
 
 from flask import current_app, g, request, session
 from flask_login import login_user
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from tracker import settings_store
 from tracker.auth.models import LoginSession, User
-from tracker.db import get_engine, get_read_engine, utcnow
+from tracker.db import get_engine, reads_only, utcnow
 
 # last_seen_at is written at most this often, so that most requests stay read-only.
 TOUCH_INTERVAL = timedelta(seconds=30)
@@ -64,43 +66,66 @@ def sign_in(db: Session, user: User) -> None:
     session.permanent = True
 
 
-def resume(db: Session, token: str) -> User | None:
-    """The user behind a live session token, or None.
+@functools.cache
+def _sign_in_statement():
+    """The whole sign-in check of a request, one SELECT: the account, its live login record
+    (by the token's hash) and the practice settings nearly every request asks (the
+    two-factor requirement, tracker/access.py; the practice's time zone, tracker/dates.py).
+    Built once: making the statement costs more than running it."""
+    return (
+        select(User, LoginSession.id, LoginSession.last_seen_at, LoginSession.expires_at,
+               *settings_store.stored_with_sign_in())
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(LoginSession.token_hash == bindparam("token_hash"),
+               LoginSession.ended_at.is_(None))
+    )
 
-    The login-session record is checked and refreshed apart from the request's own
-    transaction (a short read, then, only when needed, a short write), so that reading a
-    page takes no write lock and the request's transaction stays the view's alone."""
+
+def resume(db: Session, token: str) -> User | None:
+    """The user behind a live session token, or None: one statement in the request's own
+    Session (the account is then loaded there, as any view would load it).
+
+    The login record is written only when it must be: ended when it is found idle, expired
+    or of a disabled account, and touched (last_seen_at) at most every TOUCH_INTERVAL (see
+    _record)."""
     if not token or len(token) > 128:
         return None
-    with get_read_engine().connect() as connection:
-        row = connection.execute(
-            select(LoginSession.id, LoginSession.last_seen_at, LoginSession.expires_at,
-                   User.id.label("user_id"), User.is_disabled)
-            .join(User, User.id == LoginSession.user_id)
-            .where(LoginSession.token_hash == _digest(token), LoginSession.ended_at.is_(None))
-        ).first()
+    row = db.execute(_sign_in_statement(), {"token_hash": _digest(token)}).first()
     if row is None:
         return None
+    user, login_id, last_seen_at, expires_at, *settings = row
     now = utcnow()
-    reason = _expiry_reason(row, now) or ("disabled" if row.is_disabled else None)
+    reason = _expiry_reason(last_seen_at, expires_at, now) or (
+        "disabled" if user.is_disabled else None)
     if reason is not None:
-        _write_apart(update(LoginSession).where(LoginSession.id == row.id)
-                     .values(ended_at=now, ended_reason=reason))
+        _record(db, update(LoginSession).where(LoginSession.id == login_id)
+                .values(ended_at=now, ended_reason=reason))
         return None
-    if now - row.last_seen_at >= min(TOUCH_INTERVAL, _idle_limit() / 10):
-        _write_apart(update(LoginSession).where(LoginSession.id == row.id)
-                     .values(last_seen_at=now))
-    user = db.get(User, row.user_id)
-    if user is not None:
-        user.session_token = token
+    if now - last_seen_at >= min(TOUCH_INTERVAL, _idle_limit() / 10):
+        _record(db, update(LoginSession).where(LoginSession.id == login_id)
+                .values(last_seen_at=now))
+        session.modified = True  # The cookie's own age starts again with the record's.
+    settings_store.remember(settings)
+    user.session_token = token
     return user
 
 
+def _record(db: Session, statement) -> None:
+    """Touch or end the login record. A request that only reads (GET; its transaction holds
+    no lock) writes it apart, in a short transaction of its own. One that may write holds
+    SQLite's write lock already (a transaction apart would wait for it): the statement joins
+    the request's own transaction, and is committed with its work; when the request commits
+    nothing, the next request does it again (an ended login is refused whether its end was
+    written or not, and a touch is only needed every TOUCH_INTERVAL)."""
+    if reads_only():
+        _write_apart(statement)
+    else:
+        db.execute(statement)
+
+
 def _write_apart(statement) -> None:
-    """Touch or end the login record in a short transaction of its own. When the database
-    cannot take it at once (SQLite's write lock held past the busy timeout), the request goes
-    on without it: the touch is only needed every TOUCH_INTERVAL, and an ended login is
-    refused whether its end was written or not."""
+    """When the database cannot take it at once (SQLite's write lock held past the busy
+    timeout), the request goes on without it."""
     try:
         with get_engine().begin() as connection:
             connection.execute(statement)
@@ -109,10 +134,10 @@ def _write_apart(statement) -> None:
             "login record not updated (%s)", type(error.orig).__name__)
 
 
-def _expiry_reason(record, now: datetime) -> str | None:
-    if now >= record.expires_at:
+def _expiry_reason(last_seen_at: datetime, expires_at: datetime, now: datetime) -> str | None:
+    if now >= expires_at:
         return "expired"
-    if now - record.last_seen_at >= _idle_limit():
+    if now - last_seen_at >= _idle_limit():
         return "idle"
     return None
 

@@ -10,7 +10,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from tracker.auth.models import User
-from tracker.care_team.models import CareTeamMember, EmergencyAccess
+from tracker.care_team.models import EmergencyAccess
 from tracker.db import utcnow
 from tracker.patients.models import Patient
 
@@ -21,19 +21,6 @@ def is_open(db: Session, user: User, patient_id: int) -> bool:
     return bool(db.scalar(select(exists().where(
         EmergencyAccess.user_id == user.id, EmergencyAccess.patient_id == patient_id,
         EmergencyAccess.ended_at.is_(None), EmergencyAccess.expires_at > utcnow()))))
-
-
-def opened_only(db: Session, user: User, patient_ids) -> set[int]:
-    """Of these patients (all visible to the user), those the user sees only through
-    emergency access: neither theirs nor shared with them. Asked of administrators only."""
-    patient_ids = set(patient_ids)
-    if not user.is_admin or not patient_ids:
-        return set()
-    member = exists().where(CareTeamMember.patient_id == Patient.id,
-                            CareTeamMember.user_id == user.id,
-                            CareTeamMember.revoked_at.is_(None))
-    return set(db.scalars(select(Patient.id).where(
-        Patient.id.in_(patient_ids), Patient.therapist_id != user.id, ~member)))
 
 
 def open_access(db: Session, admin: User, patient: Patient, reason: str,

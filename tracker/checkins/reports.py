@@ -8,7 +8,7 @@ Only current check-ins count (a replaced one is kept, never counted). A day coun
 practised when the patient answered "yes" or "a little"; "a little" is kept apart so the
 pages can show it. A day without a check-in is unknown, never "no".
 
-Two queries for a range, whatever the number of check-ins (one without the messages).
+One query for a range, whatever the number of check-ins (another one without the messages).
 """
 
 from __future__ import annotations
@@ -125,17 +125,21 @@ def _current(patient_id: int, after: date, through: date) -> tuple:
 
 
 def between(db: Session, patient_id: int, after: date, through: date) -> Report:
-    """The patient's current check-ins of the days after `after` up to `through`."""
-    where = _current(patient_id, after, through)
+    """The patient's current check-ins of the days after `after` up to `through`, with their
+    answers on the strategies (one row per answer, or one for a check-in without any)."""
     report = Report(after, through)
-    for checkin in db.scalars(select(Checkin).where(*where)):
-        report.moods[checkin.day] = checkin.mood
-        report.messages_by_day[checkin.day] = checkin.message or ""
     answers: dict[int, dict[date, str]] = defaultdict(dict)
-    for strategy_id, day, practised in db.execute(
-            select(CheckinPractice.strategy_id, Checkin.day, CheckinPractice.practised)
-            .join(Checkin, Checkin.id == CheckinPractice.checkin_id).where(*where)):
-        answers[strategy_id][day] = practised
+    seen = set()
+    for checkin, strategy_id, practised in db.execute(
+            select(Checkin, CheckinPractice.strategy_id, CheckinPractice.practised)
+            .outerjoin(CheckinPractice, CheckinPractice.checkin_id == Checkin.id)
+            .where(*_current(patient_id, after, through))):
+        if checkin.id not in seen:
+            seen.add(checkin.id)
+            report.moods[checkin.day] = checkin.mood
+            report.messages_by_day[checkin.day] = checkin.message or ""
+        if strategy_id is not None:
+            answers[strategy_id][checkin.day] = practised
     report.answers = dict(answers)
     return report
 
@@ -178,7 +182,7 @@ def since_last_session(db: Session, patient_id: int, last: TherapySession | None
 def before_session(db: Session, session: TherapySession) -> Report:
     """What the patient reported from the previous session's day up to this session's day:
     the carry-forward's "times practised since the last session", as the patient saw it.
-    Three queries."""
+    Two queries."""
     day = session.starts_at.date()
     previous = db.scalar(select(func.max(TherapySession.starts_at)).where(
         TherapySession.patient_id == session.patient_id, TherapySession.id != session.id,

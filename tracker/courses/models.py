@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.db import Base, UTCDateTime, one_of, utcnow
@@ -25,6 +25,8 @@ class Course(Base):
     __table_args__ = (
         CheckConstraint(one_of("status", COURSE_STATUSES), name="status"),
         CheckConstraint("planned_dosing_sessions BETWEEN 1 AND 24", name="planned"),
+        # The patient list: the active course started last (migration 0021).
+        Index("ix_courses_patient_id_status_start_date", "patient_id", "status", "start_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

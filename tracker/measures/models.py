@@ -41,6 +41,9 @@ class MeasureResponse(Base):
         Index("ix_measure_responses_course_id_instrument_taken_on", "course_id", "instrument",
               "taken_on"),
         Index("ix_measure_responses_patient_id_safety_flag", "patient_id", "safety_flag"),
+        # The patient list: a safety answer given at home (migration 0021).
+        Index("ix_measure_responses_patient_id_source_safety_flag", "patient_id", "source",
+              "safety_flag"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

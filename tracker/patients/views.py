@@ -7,6 +7,7 @@ from tracker.audit.hooks import name_subjects
 from tracker.auth.models import User
 from tracker.care_team import emergency
 from tracker.checkins import openings
+from tracker.converters import id_url
 from tracker.courses.services import course_position, dose_numbers, list_courses
 from tracker.db import get_db
 from tracker.forms import clean_text
@@ -16,6 +17,7 @@ from tracker.patients.forms import PatientForm
 from tracker.patients.models import PATIENT_STATUSES
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
+bp.add_app_template_global(id_url, "id_url")
 
 MAX_QUERY_LENGTH = 100
 MAX_PAGE = 100_000

@@ -4,27 +4,17 @@ patients the account may see, newest first, with the matching words marked in a 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from markupsafe import Markup, escape
-from sqlalchemy import (
-    DateTime,
-    Integer,
-    String,
-    Text,
-    bindparam,
-    column,
-    exists,
-    or_,
-    select,
-    text,
-)
+from sqlalchemy import DateTime, Integer, String, Text, bindparam, column, select, text
 from sqlalchemy.orm import Session
 
 from tracker.auth.models import User
-from tracker.care_team.models import CareTeamMember, EmergencyAccess
+from tracker.care_team import visible as care_team_visible
 from tracker.db import utcnow
 from tracker.patients.models import Patient
 
@@ -65,35 +55,37 @@ def terms_of(query: str) -> list[str]:
     return list(dict.fromkeys(word.casefold() for word in words))[:MAX_TERMS]
 
 
-def visible_patient_ids(db: Session, user: User, patient_id: int | None = None) -> list[int]:
-    """The patients whose sessions the account may search: its own, those shared with it, and
-    (administrators) those opened through emergency access that is still open."""
-    member = exists().where(CareTeamMember.patient_id == Patient.id,
-                            CareTeamMember.user_id == user.id,
-                            CareTeamMember.revoked_at.is_(None))
-    conditions = [Patient.therapist_id == user.id, member]
-    if user.is_admin:
-        conditions.append(exists().where(
-            EmergencyAccess.patient_id == Patient.id, EmergencyAccess.user_id == user.id,
-            EmergencyAccess.ended_at.is_(None), EmergencyAccess.expires_at > utcnow()))
-    query = select(Patient.id).where(or_(*conditions))
-    if patient_id is not None:
-        query = query.where(Patient.id == patient_id)
-    return list(db.scalars(query))
+def visible_patients(db: Session, user: User) -> list[tuple[int, str, bool]]:
+    """The patients whose sessions the account may search, by name: its own, those shared
+    with it, and (administrators) those opened through emergency access that is still open.
+    (id, display name, seen only through emergency access). One query."""
+    return [tuple(row) for row in db.connection().execute(
+        _visible_statement(user.is_admin), {"user_id": user.id, "now": utcnow()})]
 
 
-def search(db: Session, user: User, query: str, *, patient_id: int | None = None,
-           kind: str | None = None, page: int = 1, per_page: int = 20) -> Results:
+@functools.cache
+def _visible_statement(admin: bool):
+    """Built once (making it costs more than running it); parameters user_id and now."""
+    visible = care_team_visible.visible(
+        bindparam("user_id"), emergency_at=bindparam("now") if admin else None)
+    return (select(Patient.id, Patient.display_name,
+                   visible.c.access == care_team_visible.EMERGENCY)
+            .join(visible, visible.c.patient_id == Patient.id)
+            .order_by(Patient.display_name, Patient.id))
+
+
+def search(db: Session, patients: dict[int, str], query: str, *, kind: str | None = None,
+           page: int = 1, per_page: int = 20) -> Results:
+    """The sessions of these patients (id: display name, all visible to the account) that
+    hold every word of the query, newest first; one query."""
     terms = terms_of(query)
-    patient_ids = visible_patient_ids(db, user, patient_id) if terms else []
-    if not terms or not patient_ids:
+    if not terms or not patients:
         return Results([], terms, 1, False)
-    run = _sqlite if db.get_bind().dialect.name == "sqlite" else _postgresql
-    rows = run(db, terms, patient_ids, kind, limit=per_page + 1,
+    connection = db.connection()  # Plain rows.
+    run = _sqlite if connection.dialect.name == "sqlite" else _postgresql
+    rows = run(connection, terms, list(patients), kind, limit=per_page + 1,
                offset=(page - 1) * per_page)
-    names = dict(db.execute(select(Patient.id, Patient.display_name)
-                            .where(Patient.id.in_({row[1] for row in rows}))).all())
-    hits = [Hit(sid, pid, names[pid], session_kind, starts_at, _marked(snippet))
+    hits = [Hit(sid, pid, patients[pid], session_kind, starts_at, _marked(snippet))
             for sid, pid, session_kind, starts_at, snippet in rows[:per_page]]
     return Results(hits, terms, page, len(rows) > per_page)
 
@@ -104,34 +96,43 @@ def _marked(snippet: str) -> Markup:
     return Markup(safe.replace(START, "<mark>").replace(STOP, "</mark>"))  # noqa: S704 (escaped)
 
 
-def _sqlite(db, terms, patient_ids, kind, *, limit, offset):
+# The page of hits first; then the snippets of those alone, each document found again by its
+# rowid (a snippet is made from the stored text, which costs far more than finding the
+# match; CROSS JOIN keeps SQLite from matching everything a second time).
+SQLITE_SEARCH = text(
+    "WITH hits AS (SELECT d.session_id, d.patient_id, d.kind, d.starts_at "
+    "FROM search_fts JOIN search_documents d ON d.session_id = search_fts.rowid "
+    "WHERE search_fts MATCH :match AND (:kind IS NULL OR d.kind = :kind) "
+    "ORDER BY d.starts_at DESC, d.session_id DESC LIMIT :limit OFFSET :offset) "
+    "SELECT h.session_id, h.patient_id, h.kind, h.starts_at, "
+    "snippet(search_fts, 0, :start, :stop, '…', 24) "
+    "FROM hits h CROSS JOIN search_fts ON search_fts.rowid = h.session_id "
+    "WHERE search_fts MATCH :words ORDER BY h.starts_at DESC, h.session_id DESC"
+).columns(*RESULT_COLUMNS)
+POSTGRESQL_SEARCH = text(
+    "WITH hits AS (SELECT session_id, patient_id, kind, starts_at, body "
+    "FROM search_documents, plainto_tsquery('english', :words) AS q "
+    "WHERE tsv @@ q AND patient_id IN :patients AND (CAST(:kind AS text) IS NULL "
+    "OR kind = :kind) ORDER BY starts_at DESC, session_id DESC LIMIT :limit OFFSET :offset) "
+    "SELECT session_id, patient_id, kind, starts_at, ts_headline('english', body, "
+    "plainto_tsquery('english', :words), :options) FROM hits "
+    "ORDER BY starts_at DESC, session_id DESC"
+).bindparams(bindparam("patients", expanding=True)).columns(*RESULT_COLUMNS)
+
+
+def _sqlite(connection, terms, patient_ids, kind, *, limit, offset):
     # Each term a quoted string (quotes doubled), all required; the scope is matched in the
     # index itself, through the patient_id column, so that a common word stays cheap.
     words = " AND ".join('"' + term.replace('"', '""') + '"' for term in terms)
     scope = " OR ".join(f'"{pid}"' for pid in patient_ids)
-    match = f"body : ({words}) AND patient_id : ({scope})"
-    sql = text(
-        "SELECT d.session_id, d.patient_id, d.kind, d.starts_at, "
-        "snippet(search_fts, 0, :start, :stop, '…', 24) "
-        "FROM search_fts JOIN search_documents d ON d.session_id = search_fts.rowid "
-        "WHERE search_fts MATCH :match AND (:kind IS NULL OR d.kind = :kind) "
-        "ORDER BY d.starts_at DESC, d.session_id DESC LIMIT :limit OFFSET :offset")
-    params = {"start": START, "stop": STOP, "match": match, "kind": kind, "limit": limit,
-              "offset": offset}
-    return db.execute(sql.columns(*RESULT_COLUMNS), params).all()
+    params = {"start": START, "stop": STOP, "words": f"body : ({words})",
+              "match": f"body : ({words}) AND patient_id : ({scope})", "kind": kind,
+              "limit": limit, "offset": offset}
+    return connection.execute(SQLITE_SEARCH, params).all()
 
 
-def _postgresql(db, terms, patient_ids, kind, *, limit, offset):
-    sql = text(
-        "WITH hits AS (SELECT session_id, patient_id, kind, starts_at, body "
-        "FROM search_documents, plainto_tsquery('english', :words) AS q "
-        "WHERE tsv @@ q AND patient_id IN :patients AND (CAST(:kind AS text) IS NULL "
-        "OR kind = :kind) ORDER BY starts_at DESC, session_id DESC LIMIT :limit OFFSET :offset) "
-        "SELECT session_id, patient_id, kind, starts_at, ts_headline('english', body, "
-        "plainto_tsquery('english', :words), :options) FROM hits "
-        "ORDER BY starts_at DESC, session_id DESC"
-    ).bindparams(bindparam("patients", expanding=True))
+def _postgresql(connection, terms, patient_ids, kind, *, limit, offset):
     params = {"words": " ".join(terms), "patients": patient_ids, "kind": kind, "limit": limit,
               "offset": offset, "options": f"StartSel={START}, StopSel={STOP}, "
               "MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \""}
-    return db.execute(sql.columns(*RESULT_COLUMNS), params).all()
+    return connection.execute(POSTGRESQL_SEARCH, params).all()

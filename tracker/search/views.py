@@ -2,14 +2,11 @@
 
 from flask import Blueprint, render_template, request
 from flask_login import current_user
-from sqlalchemy import select
 
 from tracker.audit.hooks import name_subjects
-from tracker.care_team import emergency
 from tracker.db import get_db
 from tracker.forms import clean_text
-from tracker.patients.models import Patient
-from tracker.search.query import MAX_QUERY_LENGTH, search, visible_patient_ids
+from tracker.search.query import MAX_QUERY_LENGTH, search, visible_patients
 from tracker.sessions.kinds import KINDS
 
 bp = Blueprint("search", __name__)
@@ -29,17 +26,15 @@ def index():
     kind = kind if kind in KINDS else None
     patient_id = _int_arg("patient")
     page = min(max(_int_arg("page") or 1, 1), MAX_PAGE)
-    visible = visible_patient_ids(db, current_user)
-    patients = db.execute(select(Patient.id, Patient.display_name)
-                          .where(Patient.id.in_(visible))
-                          .order_by(Patient.display_name, Patient.id)).all()
-    if patient_id not in visible:
+    visible = visible_patients(db, current_user)
+    names = {pid: name for pid, name, _emergency in visible}
+    if patient_id not in names:
         patient_id = None
-    results = (search(db, current_user, query, patient_id=patient_id, kind=kind, page=page)
-               if query else None)
-    # Names in the patient filter, and results: every patient the page shows is audited.
-    shown = {pid for pid, _name in patients} | {hit.patient_id for hit in
-                                                 (results.hits if results else [])}
-    name_subjects(shown, emergency=emergency.opened_only(db, current_user, shown))
+    scope = names if patient_id is None else {patient_id: names[patient_id]}
+    results = search(db, scope, query, kind=kind, page=page) if query else None
+    # Names in the patient filter, and results: every patient the page shows is audited
+    # (the results are of patients in the filter).
+    name_subjects(names, emergency={pid for pid, _name, emergency in visible if emergency})
     return render_template("search/index.html", query=query, kind=kind, patient_id=patient_id,
-                           patients=patients, kinds=list(KINDS.values()), results=results)
+                           patients=list(names.items()), kinds=list(KINDS.values()),
+                           results=results)

@@ -97,9 +97,7 @@ def _theme_values(item: CarriedItem) -> dict:
 def configure(db: Session, form: SessionForm, session: TherapySession, carry: Carry) -> bool:
     """Fit the form to this session. Returns False when the carried items in the form are
     not the ones carried now (the open items changed while the page was open)."""
-    if not session.kind_spec.has_dosing:
-        del form.dosing
-    else:
+    if session.kind_spec.has_dosing:
         form.dosing.form.patient_weight = session.patient.weight_kg
     if session.kind_spec.follows_dosing:
         dosing_sessions = db.scalars(

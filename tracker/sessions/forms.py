@@ -78,7 +78,6 @@ class SessionForm(BaseForm):
         "Psychotherapy notes (private)", validators=[Length(max=50000)], render_kw={"rows": 6},
         description="Your own process notes. Kept apart from the progress record, visible "
                     "only to you, never exported or summarised unless you ask explicitly.")
-    dosing = FormField(DosingForm)
     strategies = SafeFieldList(FormField(StrategyReviewForm))
     beliefs = SafeFieldList(FormField(BeliefReviewForm))
     themes = SafeFieldList(FormField(ThemeReviewForm))
@@ -91,6 +90,17 @@ class SessionForm(BaseForm):
     new_strategies = SafeFieldList(FormField(NewStrategyForm), max_entries=MAX_NEW_ITEMS)
     save = SubmitField("Save draft")
     save_and_review = SubmitField("Save and review for signing")
+
+
+class DosingSessionForm(SessionForm):
+    """A dosing session's form: the session form and its dosing record (only built where
+    there is one: it holds more fields than the rest of the page)."""
+
+    dosing = FormField(DosingForm)
+
+
+def session_form_class(session) -> type[SessionForm]:
+    return DosingSessionForm if session.kind_spec.has_dosing else SessionForm
 
 
 class AddendumForm(BaseForm):

@@ -35,6 +35,13 @@ from tracker.threads import services as threads
 from tracker.threads.carry import DEFAULT_THEME_WINDOW, Carry, carry_for
 from tracker.threads.models import BeliefRating, StrategyReview, ThemeMention
 
+# The session's own decisions on the threads, with their items.
+DECISION_OPTIONS = (
+    selectinload(TherapySession.theme_mentions).joinedload(ThemeMention.theme),
+    selectinload(TherapySession.belief_ratings).joinedload(BeliefRating.belief),
+    selectinload(TherapySession.strategy_reviews).joinedload(StrategyReview.strategy),
+    selectinload(TherapySession.strategy_reviews).joinedload(StrategyReview.new_strategy),
+)
 # Loader options for a session page: every collection it shows, one query each.
 SESSION_PAGE_OPTIONS = (
     joinedload(TherapySession.patient),
@@ -44,10 +51,17 @@ SESSION_PAGE_OPTIONS = (
     selectinload(TherapySession.dosing).selectinload(DosingRecord.boosters),
     selectinload(TherapySession.dosing).selectinload(DosingRecord.vitals),
     selectinload(TherapySession.addenda).joinedload(Addendum.author),
-    selectinload(TherapySession.theme_mentions).joinedload(ThemeMention.theme),
-    selectinload(TherapySession.belief_ratings).joinedload(BeliefRating.belief),
-    selectinload(TherapySession.strategy_reviews).joinedload(StrategyReview.strategy),
-    selectinload(TherapySession.strategy_reviews).joinedload(StrategyReview.new_strategy),
+    *DECISION_OPTIONS,
+)
+# The editing page's: a draft has no addenda and no signer, and at most one dosing record
+# (joined: no query of its own where there is none).
+EDIT_PAGE_OPTIONS = (
+    joinedload(TherapySession.patient),
+    joinedload(TherapySession.course),
+    joinedload(TherapySession.updated_by),
+    joinedload(TherapySession.dosing).selectinload(DosingRecord.boosters),
+    joinedload(TherapySession.dosing).selectinload(DosingRecord.vitals),
+    *DECISION_OPTIONS,
 )
 
 

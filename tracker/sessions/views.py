@@ -20,16 +20,15 @@ from tracker.measures.services import taken_at
 from tracker.sessions import drafts as unsaved
 from tracker.sessions import editing
 from tracker.sessions import services as sessions
-from tracker.sessions.forms import AddendumForm, NewSessionForm, SessionForm, SignForm
+from tracker.sessions.forms import AddendumForm, NewSessionForm, SignForm, session_form_class
 from tracker.threads.carry import carry_for
 from tracker.threads.services import ThreadRuleError
 
 bp = Blueprint("sessions", __name__)
 
 
-def _load(session_id: int, need: str | None = None):
-    return get_session_or_404(get_db(), current_user, session_id, *sessions.SESSION_PAGE_OPTIONS,
-                              need=need)
+def _load(session_id: int, need: str | None = None, options=sessions.SESSION_PAGE_OPTIONS):
+    return get_session_or_404(get_db(), current_user, session_id, *options, need=need)
 
 
 def _carry(session):
@@ -90,15 +89,16 @@ def _whereabouts(db, session) -> dict:
 @bp.route("/sessions/<id:session_id>/edit", methods=["GET", "POST"])
 def edit(session_id: int):
     db = get_db()
-    session = _load(session_id, need="write")
+    session = _load(session_id, need="write", options=sessions.EDIT_PAGE_OPTIONS)
     if session.is_signed:
         flash("This session is signed and locked. Corrections go in an addendum.", "info")
         return redirect(url_for("sessions.show", session_id=session.id))
     carry = _carry(session)
-    drafts = unsaved.drafts_of(db, current_user, session)
+    drafts, note = unsaved.drafts_and_note(db, current_user, session)
     restored = None
+    form_class = session_form_class(session)
     if request.method == "POST":
-        form = SessionForm()
+        form = form_class()
     else:
         restored = _chosen_draft(drafts) or unsaved.restorable_autosave(drafts, session)
         if restored is not None:
@@ -106,14 +106,13 @@ def edit(session_id: int):
             # is now based on the version saved, in a new editor (this tab).
             typed = {k: v for k, v in restored.data.items()
                      if k not in ("version", "editor_id", "restored_from")}
-            form = SessionForm(formdata=MultiDict(typed))
+            form = form_class(formdata=MultiDict(typed))
             form.version.data = session.version
             form.editor_id.data = editing.new_editor_id()
             form.restored_from.data = restored.id
         else:
-            note = sessions.private_note(db, session, current_user)
-            form = SessionForm(formdata=None,
-                               data=editing.initial_data(session, carry, note.body if note else ""))
+            form = form_class(formdata=None,
+                              data=editing.initial_data(session, carry, note.body if note else ""))
     items_match = editing.configure(db, form, session, carry)
     reported = reports.before_session(db, session)
     problem = None
