@@ -512,3 +512,29 @@ def test_threshold_labels_clear_each_other_and_the_last_point():
         assert label.get("text-anchor") == "start"
         width = len(label.text) * font * 0.6
         assert num(label, "x") + width < num(last, "cx") - 4
+
+
+def test_charts_sharing_a_frame_draw_their_parts_once_and_only_the_series_each_time():
+    """The beliefs of a page share their span, dose markers and axes: those parts are drawn
+    once (tracker/progress/chart_parts.py keeps them), the series and the words per chart."""
+    from tracker.progress import chart_parts
+
+    markers = [Marker(day(7), "Dose 1"), Marker(day(21), "Dose 2")]
+
+    def belief(chart_id: str, values: list[int], name: str) -> str:
+        return str(small_multiple(
+            chart_id=chart_id, title=name, description=f"{name}: {values}",
+            series=[Series("Old belief", [Point(day(7 * i), v) for i, v in enumerate(values)],
+                           "old")],
+            start=day(0), end=day(28), markers=markers, y_label="Conviction"))
+
+    parts = (chart_parts.draw_axes, chart_parts.draw_markers, chart_parts.draw_legend)
+    belief("belief-1", [80, 60, 30], "First")  # The frame's parts drawn (or kept already).
+    before = [part.cache_info() for part in parts]
+    second = belief("belief-2", [70, 50, 20], HOSTILE)
+    assert [part.cache_info().misses for part in parts] == [info.misses for info in before]
+    assert [part.cache_info().hits for part in parts] == [info.hits + 1 for info in before]
+    root = parse(Markup(second))  # noqa: S704 (the module's own output)
+    assert "".join(root[0].itertext()) == HOSTILE  # The title, escaped, of this chart only.
+    values = [t.text for t in root.iter(f"{NS}title") if t.text.startswith("Old belief:")]
+    assert [v.split()[2] for v in values] == ["70", "50", "20"]

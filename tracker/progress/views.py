@@ -46,7 +46,7 @@ def show(patient_id: int):
     """The course's last sessions (recent.WINDOW), or with ?all=1 all of them."""
     db = get_db()
     patient = get_patient_or_404(db, current_user, patient_id)
-    if request.args.get("all"):
+    if request.args.get("all") == "1":
         progress = _gather(patient)
     else:
         progress = recent.recent(db, patient, course_id=request.args.get("course", type=int),
