@@ -8,6 +8,8 @@ first day, date.min for the whole course) and ids (the window's session ids)."""
 
 from __future__ import annotations
 
+import functools
+
 from sqlalchemy import (
     Integer,
     String,
@@ -89,12 +91,12 @@ def _sessions():
 SESSIONS = _sessions()
 
 
-def _questionnaires():
+@functools.cache
+def _questionnaires(codes: tuple[str, ...]):
     """Rows tagged by `part`: "course", the course's questionnaires from `since` on; "seed",
     before `since`, each instrument's baseline and last score (so that changes are the
     course's); "flag", the patient's flagged answers (of any course) without a follow-up."""
     m = MeasureResponse.__table__
-    codes = instruments.codes()
     columns = (m.c.id, m.c.course_id, m.c.instrument, m.c.taken_on, m.c.answers, m.c.total,
                m.c.safety_flag, m.c.source)
     # instrument IN (every code) is always true: it lets SQLite read the course's index by
@@ -119,7 +121,10 @@ def _questionnaires():
                ~select(follow_ups.c.id).where(follow_ups.c.response_id == m.c.id).exists()))
 
 
-QUESTIONNAIRES = _questionnaires()
+def questionnaires():
+    """The query, built once for each set of registered instruments (a registry entry added
+    later gets its own)."""
+    return _questionnaires(tuple(instruments.codes()))
 
 # Each thread: its item and cell models, the cell's item column, and the item's texts and
 # numbers and the cell's values the page shows (beyond id, status, first session, decision).
