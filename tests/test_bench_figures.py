@@ -5,12 +5,12 @@ from bench.instructions import dump_totals, verdicts
 from bench.noisy import memory_growth, memory_misses
 
 
-def _dump(folder, name, trigger, totals, thread=1):
+def _dump(folder, name, trigger, summary, thread=1):
     (folder / name).write_text(f"version: 1\nthread: {thread}\ndesc: Trigger: {trigger}\n"
-                               f"events: Ir\nsummary: 999999999\ntotals: {totals}\n")
+                               f"events: Ir\nsummary: {summary}\ntotals: 999999999\n")
 
 
-def test_only_the_main_threads_labelled_dumps_count(tmp_path):
+def test_only_the_main_threads_labelled_dumps_count_by_their_summary(tmp_path):
     _dump(tmp_path, "callgrind.out.1-01", "Client Request: brief", 5_000_000)
     _dump(tmp_path, "callgrind.out.1-02", "Client Request: brief", 7_000_000, thread=2)
     _dump(tmp_path, "callgrind.out.2-01", "Client Request: patient list", 3_000_000)
