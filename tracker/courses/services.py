@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import abort
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from tracker.courses.models import Course
 from tracker.patients.models import Patient
+from tracker.sessions.kinds import SessionKind, get_kind
 from tracker.sessions.models import TherapySession
 
 
@@ -58,9 +60,27 @@ class CoursePosition:
         return f"dose {self.doses_done} of {self.planned}"
 
 
-def course_sessions(db: Session, course: Course) -> list[TherapySession]:
-    return list(db.scalars(select(TherapySession).where(TherapySession.course_id == course.id)
-                           .order_by(TherapySession.starts_at, TherapySession.id)))
+@dataclass(frozen=True)
+class SessionMark:
+    """A session of a course as where another one stands needs it: four columns of its row,
+    not the record (a course page's whereabouts read 200 of them)."""
+
+    id: int
+    kind: str
+    starts_at: datetime
+    follows_dosing_id: int | None
+
+    @property
+    def kind_spec(self) -> SessionKind:
+        return get_kind(self.kind)
+
+
+def course_marks(db: Session, course: Course) -> list[SessionMark]:
+    """The course's sessions ordered by start, for course_position and dose_day."""
+    return [SessionMark(*row) for row in db.execute(
+        select(TherapySession.id, TherapySession.kind, TherapySession.starts_at,
+               TherapySession.follows_dosing_id).where(TherapySession.course_id == course.id)
+        .order_by(TherapySession.starts_at, TherapySession.id))]
 
 
 def course_position(course: Course, sessions: list[TherapySession]) -> CoursePosition:

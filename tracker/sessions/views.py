@@ -14,14 +14,14 @@ from wtforms.fields.choices import SelectChoice
 
 from tracker.access import get_patient_or_404, get_session_or_404
 from tracker.checkins import reports
-from tracker.courses.services import course_position, course_sessions, dose_day, list_courses
+from tracker.courses.services import course_marks, course_position, dose_day, list_courses
 from tracker.db import get_db
 from tracker.measures.services import taken_at
 from tracker.sessions import drafts as unsaved
 from tracker.sessions import editing
 from tracker.sessions import services as sessions
 from tracker.sessions.forms import AddendumForm, NewSessionForm, SignForm, session_form_class
-from tracker.threads.carry import carry_for
+from tracker.threads.carry import added_strategies, carry_for
 from tracker.threads.services import ThreadRuleError
 
 bp = Blueprint("sessions", __name__)
@@ -65,12 +65,16 @@ def show(session_id: int):
 
 
 def _render_show(session, addendum_form):
+    """A signed session shows what was decided in it: nothing is carried into it any more."""
     db = get_db()
-    carry = _carry(session)
-    problems = [] if session.is_signed else sessions.sign_problems(db, current_user, session,
-                                                                   carry)
+    if session.is_signed:
+        added, problems = added_strategies(db, session), []
+    else:
+        carry = _carry(session)
+        added = carry.added_strategies
+        problems = sessions.sign_problems(db, current_user, session, carry)
     return render_template(
-        "sessions/show.html", session=session, carry=carry, problems=problems,
+        "sessions/show.html", session=session, added=added, problems=problems,
         note=sessions.private_note(db, session, current_user),
         measured=taken_at(db, session.patient, [session.id]).get(session.id, []),
         sign_form=SignForm(version=session.version), addendum_form=addendum_form,
@@ -80,7 +84,7 @@ def _render_show(session, addendum_form):
 
 def _whereabouts(db, session) -> dict:
     """Where the session stands in its course: "dose 3 of 6", "day 2 after dose 3"."""
-    siblings = course_sessions(db, session.course)
+    siblings = course_marks(db, session.course)
     return {"position": course_position(session.course, siblings),
             "dose_day": dose_day(session, siblings,
                                  window_days=current_app.config["INTEGRATION_WINDOW_DAYS"])}
