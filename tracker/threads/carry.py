@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from tracker.sessions.kinds import THREADS
@@ -33,7 +33,7 @@ DEFAULT_THEME_WINDOW = 3  # Sessions back in which an open theme must have come 
 @dataclass
 class CarriedItem:
     record: Any  # Strategy, Belief or Theme
-    origin: TherapySession | None  # The session it first appeared in.
+    origin: TherapySession | None = None  # The session it first appeared in.
     last: Any = None  # The latest review/rating/mention before this session (not "skip").
     last_session: TherapySession | None = None
     current: Any = None  # This session's decision, once made.
@@ -66,19 +66,39 @@ class Carry:
 def carry_for(db: Session, session: TherapySession, *,
               theme_window: int = DEFAULT_THEME_WINDOW) -> Carry:
     """Everything carried into `session`: the threads its kind carries (all of them for a
-    session not created yet). A fixed number of queries, whatever the history."""
-    sessions = {s.id: s for s in db.scalars(
-        select(TherapySession).where(TherapySession.patient_id == session.patient_id)
-    )}
-    earlier = sorted((s for s in sessions.values() if _before(s, session)),
-                     key=lambda s: (s.starts_at, s.id))
-    scope = _Scope(session, sessions, _current_decisions(session),
-                   later_ids=[s.id for s in sessions.values() if _before(session, s)],
-                   recent_ids=[s.id for s in earlier[-theme_window:]])
+    session not created yet). A fixed number of queries, whatever the history, each reading
+    only what the items need: the sessions after this one and the last few before it (not
+    the whole history), then the sessions the items came from or were last reviewed in."""
+    later_ids, recent_ids = _neighbours(db, session, theme_window)
+    scope = _Scope(session, _current_decisions(session), later_ids=later_ids,
+                   recent_ids=recent_ids)
     carry = Carry()
     for thread in session.kind_spec.carries if session.kind else THREADS:
         _CARRIERS[thread](db, carry, scope)
+    wanted = {i for item in carry.items for i in (item.record.first_session_id,
+                                                  item.last.session_id if item.last else None)}
+    wanted.discard(None)
+    sessions = {s.id: s for s in db.scalars(
+        select(TherapySession).where(TherapySession.id.in_(sorted(wanted))))} if wanted else {}
+    for item in carry.items:
+        item.origin = sessions.get(item.record.first_session_id)
+        item.last_session = sessions.get(item.last.session_id) if item.last else None
     return carry
+
+
+def _neighbours(db: Session, session: TherapySession, window: int) -> tuple[list[int], list[int]]:
+    """The ids of the patient's sessions after `session`, and of the last `window` before it
+    (newest first), in one statement."""
+    mine = (TherapySession.patient_id == session.patient_id) & (TherapySession.id != session.id)
+    before = (TherapySession.starts_at < session.starts_at) | (
+        (TherapySession.starts_at == session.starts_at) & (TherapySession.id < session.id))
+    recent = (select(TherapySession.id, literal(False).label("later")).where(mine, before)
+              .order_by(TherapySession.starts_at.desc(), TherapySession.id.desc())
+              .limit(window).subquery())
+    rows = db.execute(union_all(
+        select(TherapySession.id, literal(True).label("later")).where(mine, ~before),
+        select(recent.c.id, recent.c.later))).all()
+    return [i for i, later in rows if later], [i for i, later in rows if not later]
 
 
 def added_strategies(db: Session, session: TherapySession) -> list[Strategy]:
@@ -97,13 +117,12 @@ class _Scope:
     """What every thread's carry-forward needs to know about the session and its history."""
 
     session: TherapySession
-    sessions: dict[int, TherapySession]  # Every session of the patient, by id.
     current: dict[str, dict[int, Any]]  # This session's own decisions.
     later_ids: list[int]
     recent_ids: list[int]  # The last few sessions before it (the theme window).
 
     def split(self, db: Session, records, row_model, item_column, thread: str):
-        return _split(db, records, row_model, item_column, self.session, self.sessions,
+        return _split(db, records, row_model, item_column, self.session,
                       self.current[thread], self.later_ids)
 
 
@@ -157,22 +176,16 @@ _CARRIERS = {"strategies": _carry_strategies, "beliefs": _carry_beliefs,
 
 
 def _split(db: Session, records, row_model, item_column, session: TherapySession,
-           sessions: dict[int, TherapySession], decided_here: dict[int, Any],
-           later_ids: list[int]) -> tuple[list[CarriedItem], list]:
+           decided_here: dict[int, Any], later_ids: list[int]) -> tuple[list[CarriedItem], list]:
     """One thread's records as (carried items, records added in this session), leaving out
     what first appeared in a later session. Two queries."""
     records = [r for r in records if r.first_session_id not in later_ids]
     last = _latest_before(db, row_model, item_column, [r.id for r in records], session)
     decided_later = _decided_in(db, row_model, item_column, later_ids)
-    carried = [_item(r, sessions, last, decided_here, decided_later) for r in records
+    carried = [_item(r, last, decided_here, decided_later) for r in records
                if r.first_session_id != session.id]
     added = [r for r in records if r.first_session_id == session.id]
     return carried, added
-
-
-def _before(other: TherapySession, session: TherapySession) -> bool:
-    return other.id != session.id and (other.starts_at, other.id) < (session.starts_at,
-                                                                       session.id)
 
 
 def _current_decisions(session: TherapySession) -> dict[str, dict[int, Any]]:
@@ -217,14 +230,12 @@ def _decided_in(db: Session, model, item_column, session_ids: list[int]) -> set[
                                                     model.decision != "skip")))
 
 
-def _item(record, sessions: dict[int, TherapySession], last: dict[int, Any],
-          current: dict[int, Any], decided_later: set[int]) -> CarriedItem:
-    previous = last.get(record.id)
+def _item(record, last: dict[int, Any], current: dict[int, Any],
+          decided_later: set[int]) -> CarriedItem:
+    """The item without its sessions (origin, last_session): carry_for loads them at once."""
     return CarriedItem(
         record=record,
-        origin=sessions.get(record.first_session_id),
-        last=previous,
-        last_session=sessions.get(previous.session_id) if previous else None,
+        last=last.get(record.id),
         current=current.get(record.id),
         decided_later=record.id in decided_later,
     )
