@@ -10,14 +10,11 @@ from functools import cached_property
 from typing import NamedTuple
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from tracker import dates
-from tracker.checkins.reports import Report, home_scores, since_last_session
 from tracker.courses.models import Course
 from tracker.courses.services import CoursePosition, course_position, dose_numbers, list_courses
-from tracker.dosing.alerts import dosing_warnings
-from tracker.dosing.services import load_dosing
 from tracker.measures import instruments
 from tracker.measures import services as measures
 from tracker.measures.models import MeasureResponse
@@ -179,49 +176,3 @@ def in_lineage_order(rows: list[Row]) -> list[Row]:
             ordered.append(current)
             current = children.get(current.record.id)
     return ordered
-
-
-@dataclass
-class Brief:
-    progress: Progress
-    last_session: TherapySession | None
-    measures_since: list[ScoredResponse]
-    drafts: list[TherapySession]
-    carry: object  # tracker.threads.carry.Carry for a session starting now
-    dosing_alerts: list[str]  # Flags of the last dosing session's record (dosing/alerts.py)
-    between: Report  # What the patient reported since the last session (check-ins)
-
-    @property
-    def home_scores(self) -> list[ScoredResponse]:
-        return home_scores(self.measures_since)
-
-    @property
-    def days_since_last_session(self) -> int | None:
-        if self.last_session is None:
-            return None
-        return (self.progress.today - self.last_session.starts_at.date()).days
-
-
-def brief(db: Session, patient: Patient, *, now: datetime, window_days: int) -> Brief:
-    from tracker.threads.carry import carry_for
-
-    progress = gather(db, patient, course_id=None, now=now, window_days=window_days,
-                      threads=False)
-    everything = sorted((s for c in progress.courses for s in c.sessions),
-                        key=lambda s: (s.starts_at, s.id))
-    past = [s for s in everything if s.starts_at <= now]
-    last = past[-1] if past else None
-    if last is not None:  # Its summary and intention are shown: load them with the session.
-        last = db.scalar(select(TherapySession).where(TherapySession.id == last.id)
-                         .options(joinedload(TherapySession.course)))
-    since = last.starts_at.date() if last else date.min
-    scored = [item for items in progress.measures.values() for item in items
-              if item.response.taken_on >= since]
-    upcoming = TherapySession(id=0, patient_id=patient.id, starts_at=now)
-    dosing = load_dosing(db, progress.last_dosing.id) if progress.last_dosing else None
-    return Brief(progress=progress, last_session=last,
-                 measures_since=sorted(scored, key=lambda s: s.response.taken_on),
-                 drafts=[s for s in everything if not s.is_signed],
-                 carry=carry_for(db, upcoming),
-                 dosing_alerts=dosing_warnings(dosing) if dosing else [],
-                 between=since_last_session(db, patient.id, last, progress.today))

@@ -13,6 +13,7 @@ from tracker.access import get_patient_or_404
 from tracker.db import get_db
 from tracker.export.created import Created, created_in
 from tracker.measures.services import taken_at
+from tracker.progress import brief as brief_data
 from tracker.progress import data, figures, home_figures, recent
 from tracker.progress.grids import grids
 from tracker.progress.window_queries import WINDOW
@@ -70,7 +71,7 @@ def print_progress(patient_id: int):
 def brief(patient_id: int):
     db = get_db()
     patient = get_patient_or_404(db, current_user, patient_id)
-    summary = data.brief(db, patient, now=dates.wall_clock_now(),
+    summary = brief_data.brief(db, patient, now=dates.wall_clock_now(),
                          window_days=current_app.config["INTEGRATION_WINDOW_DAYS"])
     return render_template("progress/brief.html", b=summary, p=summary.progress,
                            mood=home_figures.mood_chart(summary.between, "brief-mood",
