@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
 from sqlalchemy import event
 
 from tests.support.histories import build_history
@@ -36,3 +37,33 @@ def test_carry_forward_loads_the_sessions_of_its_items_not_the_history(app, db, 
         assert (item.origin.id, item.last_session.id) == (first, last)
         assert item.last.session_id == last
     assert sorted(loaded) == [first, last]
+
+
+def test_last_values_walk_back_from_the_session_not_through_the_history(app, db, therapist):
+    """Each open item's last review is found by walking the patient's sessions back by
+    their index until one has it (usually the last one), with no sort of all its rows."""
+    engine = app.extensions["tracker.engine"]
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's query plans (PostgreSQL plans its own)")
+    pid = add_patient(app, therapist)
+    build_history(db, therapist.id, pid, 12)
+    db.commit()
+    captured = []
+
+    def capture(conn, cursor, statement, parameters, *args):
+        if "LIMIT" in statement and "EXPLAIN" not in statement:
+            captured.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        carry_for(db, TherapySession(id=0, patient_id=pid, starts_at=datetime(2026, 1, 1)))
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    last_values = [(s, p) for s, p in captured if ".id IN (SELECT (SELECT" in " ".join(s.split())]
+    assert len(last_values) == 3  # strategies, beliefs, themes
+    for statement, parameters in last_values:
+        plan = [row[-1] for row in db.connection().exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + statement, parameters)]
+        assert not [step for step in plan if "TEMP B-TREE" in step or
+                    step.startswith("SCAN ")], plan
+        assert any("ix_therapy_sessions_patient_id_starts_at" in step for step in plan), plan

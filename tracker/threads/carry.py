@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, literal, or_, select, union_all
+from sqlalchemy import literal, or_, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from tracker.sessions.kinds import THREADS
@@ -199,26 +199,26 @@ def _current_decisions(session: TherapySession) -> dict[str, dict[int, Any]]:
 
 def _latest_before(db: Session, model, item_column, item_ids: list[int],
                    session: TherapySession) -> dict[int, Any]:
-    """For each item, its latest non-skipped row from a session before `session`."""
+    """For each item, its latest non-skipped row from a session before `session`: for each,
+    the patient's sessions are walked back from `session` by their (patient, start) index
+    until one has such a row, which is usually the last one (a ranking of every row of the
+    item, as before, grew with its history)."""
     if not item_ids:
         return {}
-    rank = func.row_number().over(
-        partition_by=item_column,
-        order_by=(TherapySession.starts_at.desc(), TherapySession.id.desc()),
-    ).label("rank")
-    ranked = (
-        select(model.id, rank)
-        .join(TherapySession, TherapySession.id == model.session_id)
-        .where(item_column.in_(item_ids), model.decision != "skip",
+    items = next(iter(item_column.foreign_keys)).column.table  # strategies, beliefs, themes
+    latest = (
+        select(model.id).select_from(TherapySession)
+        .join(model, (model.session_id == TherapySession.id) & (item_column == items.c.id))
+        .where(TherapySession.patient_id == session.patient_id, model.decision != "skip",
                TherapySession.id != session.id,
                (TherapySession.starts_at < session.starts_at)
                | ((TherapySession.starts_at == session.starts_at)
                   & (TherapySession.id < session.id)))
-        .subquery()
+        .order_by(TherapySession.starts_at.desc(), TherapySession.id.desc())
+        .limit(1).correlate(items).scalar_subquery()
     )
-    rows = db.scalars(
-        select(model).join(ranked, ranked.c.id == model.id).where(ranked.c.rank == 1)
-    ).all()
+    rows = db.scalars(select(model).where(
+        model.id.in_(select(latest).select_from(items).where(items.c.id.in_(item_ids))))).all()
     return {getattr(row, item_column.key): row for row in rows}
 
 
