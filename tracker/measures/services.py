@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import abort
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import select, union
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from tracker import dates
 from tracker.auth.models import User
@@ -206,12 +206,32 @@ def open_safety_flags(responses: list[MeasureResponse]) -> list[MeasureResponse]
 
 
 def taken_at(db: Session, patient: Patient, session_ids) -> dict[int, list[ScoredResponse]]:
-    """Session id -> the questionnaires taken at that session, scored within their course
-    (two queries: the patient's questionnaires are needed for the baselines)."""
-    wanted = set(session_ids)
+    """Session id -> the questionnaires taken at that session, scored within their course:
+    read with the baseline and the previous score of each (found by the course's
+    (course, instrument, day) index), not with the patient's every questionnaire."""
+    ids = list(session_ids)
+    if not ids:
+        return {}
+    taken = (select(MeasureResponse.course_id, MeasureResponse.instrument,
+                    MeasureResponse.taken_on, MeasureResponse.id)
+             .where(MeasureResponse.patient_id == patient.id,
+                    MeasureResponse.session_id.in_(ids)).subquery())
+    other = aliased(MeasureResponse)
+    same = ((other.course_id == taken.c.course_id) & (other.instrument == taken.c.instrument)
+            & other.total.is_not(None))
+    earlier = (other.taken_on < taken.c.taken_on) | (
+        (other.taken_on == taken.c.taken_on) & (other.id < taken.c.id))
+    baseline = (select(other.id).where(same).order_by(other.taken_on, other.id).limit(1)
+                .correlate(taken).scalar_subquery())
+    previous = (select(other.id).where(same, earlier)
+                .order_by(other.taken_on.desc(), other.id.desc()).limit(1)
+                .correlate(taken).scalar_subquery())
+    wanted = union(select(taken.c.id), select(baseline), select(previous))
     found: dict[int, list[ScoredResponse]] = {}
-    for item in interpret(responses_of(db, patient)):
-        if item.response.session_id in wanted:
+    for item in interpret(list(db.scalars(
+            select(MeasureResponse).options(selectinload(MeasureResponse.follow_ups))
+            .where(MeasureResponse.id.in_(wanted))
+            .order_by(MeasureResponse.taken_on, MeasureResponse.id)))):
+        if item.response.session_id in ids:
             found.setdefault(item.response.session_id, []).append(item)
     return found
-
