@@ -4,11 +4,12 @@ not every session of every course (which made it grow with the history)."""
 
 from __future__ import annotations
 
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from tests.support.database import database
 from tests.support.histories import build_history
 from tests.support.patients import add_patient
+from tests.support.queries import loaded
 from tracker.sessions.models import TherapySession
 
 
@@ -21,20 +22,12 @@ def test_the_brief_loads_only_the_sessions_it_shows(app, therapist, therapist_cl
         db.execute(update(TherapySession).where(TherapySession.id != draft)
                    .values(status="signed"))
         db.commit()
-    loaded = []
-
-    def record(target, context):
-        loaded.append(target.id)
-
-    event.listen(TherapySession, "load", record)
-    try:
+    with loaded(TherapySession) as read:
         page = therapist_client.get(f"/patients/{pid}/brief")
-    finally:
-        event.remove(TherapySession, "load", record)
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert f'href="/sessions/{draft}/edit"' in html
     assert '<span class="stat">20/' in html  # The doses given in the course.
     # The last (an integration), the last dosing before it, the draft, and the first one,
     # where the open items came from.
-    assert sorted(set(loaded)) == sorted({sessions[-1], sessions[-2], draft, sessions[0]})
+    assert sorted(set(read)) == sorted({sessions[-1], sessions[-2], draft, sessions[0]})

@@ -11,6 +11,7 @@ from sqlalchemy import event
 
 from tests.support.histories import build_history
 from tests.support.patients import add_patient
+from tests.support.queries import loaded
 from tracker.sessions.models import TherapySession
 from tracker.threads.carry import carry_for
 
@@ -21,22 +22,14 @@ def test_carry_forward_loads_the_sessions_of_its_items_not_the_history(app, db, 
     db.commit()
     db.expunge_all()
     upcoming = TherapySession(id=0, patient_id=pid, starts_at=datetime(2026, 1, 1, 9, 0))
-    loaded = []
-
-    def record(target, context):
-        loaded.append(target.id)
-
-    event.listen(TherapySession, "load", record)
-    try:
+    with loaded(TherapySession) as read:
         carry = carry_for(db, upcoming)
-    finally:
-        event.remove(TherapySession, "load", record)
     first, last = ids["sessions"][0], ids["sessions"][-1]
     assert {i.record.id for i in carry.strategies} == {ids["strategy"]}
     for item in carry.items:  # Where each came from and was last reviewed, as before.
         assert (item.origin.id, item.last_session.id) == (first, last)
         assert item.last.session_id == last
-    assert sorted(loaded) == [first, last]
+    assert sorted(read) == [first, last]
 
 
 def test_last_values_walk_back_from_the_session_not_through_the_history(app, db, therapist):

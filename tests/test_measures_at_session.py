@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import event
-
 from tests.support.histories import build_history
 from tests.support.measures import db_measure
 from tests.support.patients import add_patient
+from tests.support.queries import loaded
 from tracker.measures.models import MeasureResponse
 from tracker.measures.services import taken_at
 from tracker.patients.models import Patient
@@ -28,20 +27,12 @@ def test_a_sessions_scores_read_their_baseline_and_previous_score_only(app, db, 
                      sessions[8].starts_at.date() - timedelta(days=1), session_id=sessions[8].id)
     db.commit()
     db.expunge_all()
-    loaded = []
-
-    def record(target, context):
-        loaded.append(target.id)
-
-    event.listen(MeasureResponse, "load", record)
-    try:
+    with loaded(MeasureResponse) as read:
         found = taken_at(db, db.get(Patient, pid), [sessions[8].id])
-    finally:
-        event.remove(MeasureResponse, "load", record)
     scored = {item.response.instrument: item for item in found[sessions[8].id]}
     assert scored["phq9"].response.id == phq[8].id
     assert scored["phq9"].baseline.id == phq[0].id
     assert scored["gad7"].baseline.id == gad.id  # Its own first.
     assert (scored["phq9"].change.from_baseline, scored["phq9"].change.from_previous) == (
         7 - 20, 7 - 8)
-    assert sorted(loaded) == sorted({phq[0].id, phq[7].id, phq[8].id, gad.id})
+    assert sorted(read) == sorted({phq[0].id, phq[7].id, phq[8].id, gad.id})

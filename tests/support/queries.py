@@ -6,6 +6,9 @@ SAVEPOINT...) nor the audit trail's own statements, which are counted apart."""
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
+
+from sqlalchemy import event
 
 CONTROL = re.compile(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.IGNORECASE)
 AUDIT = re.compile(r"\baudit_(events|subjects|head)\b", re.IGNORECASE)
@@ -39,3 +42,19 @@ def queries_per_page(client, count_queries, pages: dict[str, str], check=None) -
         if check is not None:
             check(page, response)
     return counts
+
+
+@contextmanager
+def loaded(model):
+    """The ids of the `model` records loaded from the database inside the block (an ORM
+    "load" event each): `with loaded(TherapySession) as ids:`."""
+    ids: list[int] = []
+
+    def record(target, context):
+        ids.append(target.id)
+
+    event.listen(model, "load", record)
+    try:
+        yield ids
+    finally:
+        event.remove(model, "load", record)
