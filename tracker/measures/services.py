@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 
 from flask import abort
-from sqlalchemy import select, union
+from sqlalchemy import bindparam, select, union
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from tracker import dates
@@ -208,14 +209,27 @@ def open_safety_flags(responses: list[MeasureResponse]) -> list[MeasureResponse]
 def taken_at(db: Session, patient: Patient, session_ids) -> dict[int, list[ScoredResponse]]:
     """Session id -> the questionnaires taken at that session, scored within their course:
     read with the baseline and the previous score of each (found by the course's
-    (course, instrument, day) index), not with the patient's every questionnaire."""
+    (course, instrument, day) index), not with every questionnaire of the patient."""
     ids = list(session_ids)
     if not ids:
         return {}
+    found: dict[int, list[ScoredResponse]] = {}
+    rows = db.scalars(_taken_at_statement(), {"patient_id": patient.id, "session_ids": ids})
+    for item in interpret(list(rows)):
+        if item.response.session_id in ids:
+            found.setdefault(item.response.session_id, []).append(item)
+    return found
+
+
+@functools.cache
+def _taken_at_statement():
+    """Built once (making it costs more than running it): the questionnaires of the
+    sessions, each with its course baseline and previous score, oldest first."""
     taken = (select(MeasureResponse.course_id, MeasureResponse.instrument,
                     MeasureResponse.taken_on, MeasureResponse.id)
-             .where(MeasureResponse.patient_id == patient.id,
-                    MeasureResponse.session_id.in_(ids)).subquery())
+             .where(MeasureResponse.patient_id == bindparam("patient_id"),
+                    MeasureResponse.session_id.in_(bindparam("session_ids", expanding=True)))
+             .subquery())
     other = aliased(MeasureResponse)
     same = ((other.course_id == taken.c.course_id) & (other.instrument == taken.c.instrument)
             & other.total.is_not(None))
@@ -226,12 +240,7 @@ def taken_at(db: Session, patient: Patient, session_ids) -> dict[int, list[Score
     previous = (select(other.id).where(same, earlier)
                 .order_by(other.taken_on.desc(), other.id.desc()).limit(1)
                 .correlate(taken).scalar_subquery())
-    wanted = union(select(taken.c.id), select(baseline), select(previous))
-    found: dict[int, list[ScoredResponse]] = {}
-    for item in interpret(list(db.scalars(
-            select(MeasureResponse).options(selectinload(MeasureResponse.follow_ups))
-            .where(MeasureResponse.id.in_(wanted))
-            .order_by(MeasureResponse.taken_on, MeasureResponse.id)))):
-        if item.response.session_id in ids:
-            found.setdefault(item.response.session_id, []).append(item)
-    return found
+    return (select(MeasureResponse).options(selectinload(MeasureResponse.follow_ups))
+            .where(MeasureResponse.id.in_(
+                union(select(taken.c.id), select(baseline), select(previous))))
+            .order_by(MeasureResponse.taken_on, MeasureResponse.id))
