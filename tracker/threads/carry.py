@@ -10,10 +10,11 @@ Items created in S itself are listed apart as "added in this session".
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import literal, or_, select, union_all
+from sqlalchemy import bindparam, literal, or_, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from tracker.sessions.kinds import THREADS
@@ -205,21 +206,31 @@ def _latest_before(db: Session, model, item_column, item_ids: list[int],
     item, as before, grew with its history)."""
     if not item_ids:
         return {}
+    rows = db.scalars(_latest_statement(model, item_column), {
+        "patient_id": session.patient_id, "session_id": session.id,
+        "starts_at": session.starts_at, "item_ids": item_ids}).all()
+    return {getattr(row, item_column.key): row for row in rows}
+
+
+@functools.cache
+def _latest_statement(model, item_column):
+    """_latest_before's statement for one thread, built once (making it costs more than
+    running it)."""
     items = next(iter(item_column.foreign_keys)).column.table  # strategies, beliefs, themes
+    starts_at, session_id = bindparam("starts_at"), bindparam("session_id")
     latest = (
         select(model.id).select_from(TherapySession)
         .join(model, (model.session_id == TherapySession.id) & (item_column == items.c.id))
-        .where(TherapySession.patient_id == session.patient_id, model.decision != "skip",
-               TherapySession.id != session.id,
-               (TherapySession.starts_at < session.starts_at)
-               | ((TherapySession.starts_at == session.starts_at)
-                  & (TherapySession.id < session.id)))
+        .where(TherapySession.patient_id == bindparam("patient_id"),
+               model.decision != "skip", TherapySession.id != session_id,
+               (TherapySession.starts_at < starts_at)
+               | ((TherapySession.starts_at == starts_at) & (TherapySession.id < session_id)))
         .order_by(TherapySession.starts_at.desc(), TherapySession.id.desc())
         .limit(1).correlate(items).scalar_subquery()
     )
-    rows = db.scalars(select(model).where(
-        model.id.in_(select(latest).select_from(items).where(items.c.id.in_(item_ids))))).all()
-    return {getattr(row, item_column.key): row for row in rows}
+    return select(model).where(model.id.in_(
+        select(latest).select_from(items)
+        .where(items.c.id.in_(bindparam("item_ids", expanding=True)))))
 
 
 def _decided_in(db: Session, model, item_column, session_ids: list[int]) -> set[int]:
