@@ -69,12 +69,14 @@ def _digest(*parts: object) -> str:
 def cached(scale: float, seed: int, big_sessions: int | None, label: str) -> tuple[str, Network]:
     """The SQLite URL of the data set and its ids: generated unless an earlier run left it."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    stem = CACHE / f"{label.replace(' ', '-')}-{_digest(scale, seed, big_sessions)}"
-    database, ids = stem.with_suffix(".sqlite3"), stem.with_suffix(".json")
+    # Names built whole: "practice-0.1x-..." has a dot that with_suffix would cut at.
+    name = label.replace(" ", "-")
+    stem = f"{name}-{_digest(scale, seed, big_sessions)}"
+    database, ids = CACHE / f"{stem}.sqlite3", CACHE / f"{stem}.json"
     if not ids.exists():
-        for stale in CACHE.glob(f"{label.replace(' ', '-')}-*"):
+        for stale in CACHE.glob(f"{name}-*"):
             stale.unlink()
-        partial = stem.with_suffix(".partial")
+        partial = CACHE / f"{stem}.partial"
         partial.unlink(missing_ok=True)
         network = build(f"sqlite:///{partial}", scale, seed, label, big_sessions, quiet=True)
         os.replace(partial, database)
