@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from datetime import datetime
 
 from flask import abort
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import bindparam, func, literal_column, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from tracker.courses.models import Course
 from tracker.patients.models import Patient
-from tracker.sessions.kinds import SessionKind, get_kind
+from tracker.sessions.kinds import DOSING_CODES
 from tracker.sessions.models import TherapySession
 
 
@@ -60,29 +60,6 @@ class CoursePosition:
         return f"dose {self.doses_done} of {self.planned}"
 
 
-@dataclass(frozen=True)
-class SessionMark:
-    """A session of a course as where another one stands needs it: four columns of its row,
-    not the record (a course page's whereabouts read 200 of them)."""
-
-    id: int
-    kind: str
-    starts_at: datetime
-    follows_dosing_id: int | None
-
-    @property
-    def kind_spec(self) -> SessionKind:
-        return get_kind(self.kind)
-
-
-def course_marks(db: Session, course: Course) -> list[SessionMark]:
-    """The course's sessions ordered by start, for course_position and dose_day."""
-    return [SessionMark(*row) for row in db.execute(
-        select(TherapySession.id, TherapySession.kind, TherapySession.starts_at,
-               TherapySession.follows_dosing_id).where(TherapySession.course_id == course.id)
-        .order_by(TherapySession.starts_at, TherapySession.id))]
-
-
 def course_position(course: Course, sessions: list[TherapySession]) -> CoursePosition:
     """sessions: the course's sessions ordered by start."""
     dosing = [s for s in sessions if s.kind_spec.has_dosing]
@@ -116,12 +93,30 @@ class DoseDay:
         return 0 <= self.day <= self.window_days
 
 
-def dose_day(session: TherapySession, sessions: list[TherapySession], *,
-             window_days: int) -> DoseDay | None:
-    """For a session attached to a dosing session (sessions: its course's, ordered by start),
-    how many days after that dose it is; None for any other session."""
-    dosing = next((s for s in sessions if s.id == session.follows_dosing_id), None)
-    if dosing is None:
-        return None
-    return DoseDay(day=(session.starts_at.date() - dosing.starts_at.date()).days,
-                   dose=dose_numbers(sessions)[dosing.id], window_days=window_days)
+def whereabouts(db: Session, session: TherapySession, *,
+                window_days: int) -> tuple[CoursePosition, DoseDay | None]:
+    """Where one session stands in its course ("dose 3 of 6", "day 2 after dose 3"), counted
+    by the course's (course, kind, start) index in one statement, without reading the
+    course's sessions."""
+    doses, dosing_start, dose = db.execute(_whereabouts_statement(), {
+        "course_id": session.course_id, "follows": session.follows_dosing_id}).one()
+    position = CoursePosition(doses, session.course.planned_dosing_sessions, None)
+    if dosing_start is None:
+        return position, None
+    return position, DoseDay(day=(session.starts_at.date() - dosing_start.date()).days,
+                             dose=dose, window_days=window_days)
+
+
+@functools.cache
+def _whereabouts_statement():
+    """The course's doses; the start and the dose number of the dosing session followed."""
+    dosing = aliased(TherapySession)
+    counted = aliased(TherapySession)
+    in_course = (counted.course_id == bindparam("course_id")) & counted.kind.in_(DOSING_CODES)
+    doses = select(func.count()).where(in_course).scalar_subquery()
+    up_to = (select(func.count()).where(in_course, (counted.starts_at < dosing.starts_at) | (
+        (counted.starts_at == dosing.starts_at) & (counted.id <= dosing.id)))
+        .correlate(dosing).scalar_subquery())
+    one = select(literal_column("1").label("one")).subquery()
+    return (select(doses, dosing.starts_at, up_to).select_from(one)
+            .outerjoin(dosing, dosing.id == bindparam("follows")))

@@ -14,20 +14,21 @@ from wtforms.fields.choices import SelectChoice
 
 from tracker.access import get_patient_or_404, get_session_or_404
 from tracker.checkins import reports
-from tracker.courses.services import course_marks, course_position, dose_day, list_courses
+from tracker.courses.services import list_courses, whereabouts
 from tracker.db import get_db
 from tracker.measures.services import taken_at
 from tracker.sessions import drafts as unsaved
 from tracker.sessions import editing
 from tracker.sessions import services as sessions
 from tracker.sessions.forms import AddendumForm, NewSessionForm, SignForm, session_form_class
-from tracker.threads.carry import added_strategies, carry_for
+from tracker.sessions.record_rows import load_record
+from tracker.threads.carry import carry_for
 from tracker.threads.services import ThreadRuleError
 
 bp = Blueprint("sessions", __name__)
 
 
-def _load(session_id: int, need: str | None = None, options=sessions.SESSION_PAGE_OPTIONS):
+def _load(session_id: int, need: str | None = None, options=sessions.SHOW_PAGE_OPTIONS):
     return get_session_or_404(get_db(), current_user, session_id, *options, need=need)
 
 
@@ -61,21 +62,22 @@ def new(patient_id: int):
 
 @bp.route("/sessions/<id:session_id>")
 def show(session_id: int):
-    return _render_show(_load(session_id), AddendumForm())
+    return _render_show(_load(session_id), AddendumForm())  # Its collections: load_record.
 
 
 def _render_show(session, addendum_form):
     """A signed session shows what was decided in it: nothing is carried into it any more."""
     db = get_db()
+    record = load_record(db, session, current_user.id)
     if session.is_signed:
-        added, problems = added_strategies(db, session), []
+        added, problems = record.added_strategies, []
     else:
         carry = _carry(session)
         added = carry.added_strategies
         problems = sessions.sign_problems(db, current_user, session, carry)
     return render_template(
         "sessions/show.html", session=session, added=added, problems=problems,
-        note=sessions.private_note(db, session, current_user),
+        note=record.note,
         measured=taken_at(db, session.patient, [session.id]).get(session.id, []),
         sign_form=SignForm(version=session.version), addendum_form=addendum_form,
         **_whereabouts(db, session),
@@ -84,10 +86,9 @@ def _render_show(session, addendum_form):
 
 def _whereabouts(db, session) -> dict:
     """Where the session stands in its course: "dose 3 of 6", "day 2 after dose 3"."""
-    siblings = course_marks(db, session.course)
-    return {"position": course_position(session.course, siblings),
-            "dose_day": dose_day(session, siblings,
-                                 window_days=current_app.config["INTEGRATION_WINDOW_DAYS"])}
+    position, day = whereabouts(db, session,
+                                window_days=current_app.config["INTEGRATION_WINDOW_DAYS"])
+    return {"position": position, "dose_day": day}
 
 
 @bp.route("/sessions/<id:session_id>/edit", methods=["GET", "POST"])
@@ -229,7 +230,7 @@ def _chosen_draft(drafts):
 @bp.route("/sessions/<id:session_id>/sign", methods=["POST"])
 def sign(session_id: int):
     db = get_db()
-    session = _load(session_id)
+    session = _load(session_id, options=sessions.SESSION_PAGE_OPTIONS)
     form = SignForm()
     if form.validate_on_submit():
         try:

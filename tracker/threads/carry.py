@@ -102,17 +102,6 @@ def _neighbours(db: Session, session: TherapySession, window: int) -> tuple[list
     return [i for i, later in rows if later], [i for i, later in rows if not later]
 
 
-def added_strategies(db: Session, session: TherapySession) -> list[Strategy]:
-    """The strategies first agreed in `session`, as its record lists them, without the rest of
-    the carry-forward: all a signed session's page needs (a version made there by "modify"
-    is shown with the review of the one it replaces, as _carry_strategies leaves it out)."""
-    modified_into = {r.new_strategy_id for r in session.strategy_reviews}
-    return [s for s in db.scalars(
-        select(Strategy).where(Strategy.patient_id == session.patient_id,
-                               Strategy.first_session_id == session.id).order_by(Strategy.id))
-            if s.id not in modified_into]
-
-
 @dataclass
 class _Scope:
     """What every thread's carry-forward needs to know about the session and its history."""
