@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from tracker.checkins.models import Checkin, CheckinPractice
@@ -179,14 +179,11 @@ def since_last_session(db: Session, patient_id: int, last: TherapySession | None
     return between(db, patient_id, min(after, today), today)
 
 
-def before_session(db: Session, session: TherapySession) -> Report:
-    """What the patient reported from the previous session's day up to this session's day:
-    the carry-forward's "times practised since the last session", as the patient saw it.
-    Two queries."""
+def before_session(db: Session, session: TherapySession, previous: datetime | None) -> Report:
+    """What the patient reported from the previous session's day (`previous`: its start, as
+    the carry-forward found it) up to this session's day: the carry-forward's "times
+    practised since the last session", as the patient saw it."""
     day = session.starts_at.date()
-    previous = db.scalar(select(func.max(TherapySession.starts_at)).where(
-        TherapySession.patient_id == session.patient_id, TherapySession.id != session.id,
-        TherapySession.starts_at < session.starts_at))
     after = previous.date() if previous is not None else day - timedelta(days=DEFAULT_DAYS)
     return between(db, session.patient_id, after, day)
 

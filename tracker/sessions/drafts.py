@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tracker.auth.models import User
 from tracker.db import utcnow
-from tracker.sessions.models import PsychotherapyNote, SessionDraft, TherapySession
+from tracker.sessions.models import SessionDraft, TherapySession
 from tracker.sessions.services import SessionLocked
 
 # The longest field of the session form (the private notes) and a whole page's worth: what a
@@ -77,21 +77,6 @@ def drafts_of(db: Session, user: User, session: TherapySession) -> list[SessionD
         select(SessionDraft).where(SessionDraft.session_id == session.id,
                                    SessionDraft.user_id == user.id)
         .order_by(SessionDraft.saved_at.desc())))
-
-
-def drafts_and_note(db: Session, user: User, session: TherapySession
-                    ) -> tuple[list[SessionDraft], PsychotherapyNote | None]:
-    """drafts_of and the user's private note of the session (sessions/services.py
-    private_note), in one query: what the editing page shows of this user's own."""
-    rows = db.execute(
-        select(SessionDraft, PsychotherapyNote).select_from(TherapySession)
-        .outerjoin(SessionDraft, and_(SessionDraft.session_id == TherapySession.id,
-                                      SessionDraft.user_id == user.id))
-        .outerjoin(PsychotherapyNote, and_(PsychotherapyNote.session_id == TherapySession.id,
-                                           PsychotherapyNote.author_id == user.id))
-        .where(TherapySession.id == session.id)
-        .order_by(SessionDraft.saved_at.desc())).all()
-    return [draft for draft, _ in rows if draft is not None], rows[0][1] if rows else None
 
 
 def restorable_autosave(drafts: list[SessionDraft], session: TherapySession):

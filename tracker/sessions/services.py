@@ -53,24 +53,14 @@ SESSION_PAGE_OPTIONS = (
     selectinload(TherapySession.addenda).joinedload(Addendum.author),
     *DECISION_OPTIONS,
 )
-# One session's page: its rows of one-to-one joined, its collections read together after it
-# (tracker/sessions/record_rows.py).
-SHOW_PAGE_OPTIONS = (
+# One session's pages (to read it, to edit it): its one-to-one rows joined, its collections
+# read together after it (tracker/sessions/record_rows.py).
+ONE_SESSION_OPTIONS = (
     joinedload(TherapySession.patient),
     joinedload(TherapySession.course),
     joinedload(TherapySession.signed_by),
     joinedload(TherapySession.updated_by),
     joinedload(TherapySession.dosing),
-)
-# The editing page's: a draft has no addenda and no signer, and at most one dosing record
-# (joined: no query of its own where there is none).
-EDIT_PAGE_OPTIONS = (
-    joinedload(TherapySession.patient),
-    joinedload(TherapySession.course),
-    joinedload(TherapySession.updated_by),
-    joinedload(TherapySession.dosing).selectinload(DosingRecord.boosters),
-    joinedload(TherapySession.dosing).selectinload(DosingRecord.vitals),
-    *DECISION_OPTIONS,
 )
 
 

@@ -28,7 +28,7 @@ from tracker.threads.services import ThreadRuleError
 bp = Blueprint("sessions", __name__)
 
 
-def _load(session_id: int, need: str | None = None, options=sessions.SHOW_PAGE_OPTIONS):
+def _load(session_id: int, need: str | None = None, options=sessions.ONE_SESSION_OPTIONS):
     return get_session_or_404(get_db(), current_user, session_id, *options, need=need)
 
 
@@ -94,12 +94,13 @@ def _whereabouts(db, session) -> dict:
 @bp.route("/sessions/<id:session_id>/edit", methods=["GET", "POST"])
 def edit(session_id: int):
     db = get_db()
-    session = _load(session_id, need="write", options=sessions.EDIT_PAGE_OPTIONS)
+    session = _load(session_id, need="write")
     if session.is_signed:
         flash("This session is signed and locked. Corrections go in an addendum.", "info")
         return redirect(url_for("sessions.show", session_id=session.id))
+    record = load_record(db, session, current_user.id)
     carry = _carry(session)
-    drafts, note = unsaved.drafts_and_note(db, current_user, session)
+    drafts, note = record.drafts, record.note
     restored = None
     form_class = session_form_class(session)
     if request.method == "POST":
@@ -119,7 +120,7 @@ def edit(session_id: int):
             form = form_class(formdata=None,
                               data=editing.initial_data(session, carry, note.body if note else ""))
     items_match = editing.configure(db, form, session, carry)
-    reported = reports.before_session(db, session)
+    reported = reports.before_session(db, session, carry.previous_start)
     problem = None
     adding = request.form.get("add_item") if request.method == "POST" else None
     using = request.form.get("use_reported") if request.method == "POST" else None

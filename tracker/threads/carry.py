@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, literal, or_, select, union_all
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import bindparam, literal, select, union_all
+from sqlalchemy.orm import Session, aliased, joinedload
 
+from tracker import slots
 from tracker.sessions.kinds import THREADS
 from tracker.sessions.models import TherapySession
 from tracker.threads.models import (
@@ -54,6 +56,8 @@ class Carry:
     added_strategies: list[Strategy] = field(default_factory=list)
     added_beliefs: list[Belief] = field(default_factory=list)
     added_themes: list[Theme] = field(default_factory=list)
+    # When the patient's session before this one started (None: there was none).
+    previous_start: datetime | None = None
 
     @property
     def items(self) -> list[CarriedItem]:
@@ -67,175 +71,138 @@ class Carry:
 def carry_for(db: Session, session: TherapySession, *,
               theme_window: int = DEFAULT_THEME_WINDOW) -> Carry:
     """Everything carried into `session`: the threads its kind carries (all of them for a
-    session not created yet). A fixed number of queries, whatever the history, each reading
-    only what the items need: the sessions after this one and the last few before it (not
-    the whole history), then the sessions the items came from or were last reviewed in."""
-    later_ids, recent_ids = _neighbours(db, session, theme_window)
-    scope = _Scope(session, _current_decisions(session), later_ids=later_ids,
-                   recent_ids=recent_ids)
-    carry = Carry()
-    for thread in session.kind_spec.carries if session.kind else THREADS:
-        _CARRIERS[thread](db, carry, scope)
-    wanted = {i for item in carry.items for i in (item.record.first_session_id,
-                                                  item.last.session_id if item.last else None)}
-    wanted.discard(None)
-    sessions = {s.id: s for s in db.scalars(
-        select(TherapySession).where(TherapySession.id.in_(sorted(wanted))))} if wanted else {}
-    for item in carry.items:
-        item.origin = sessions.get(item.record.first_session_id)
-        item.last_session = sessions.get(item.last.session_id) if item.last else None
+    session not created yet). Two statements whatever the history (three when later
+    sessions exist): the ids of the sessions after this one and of the last few before it;
+    then every thread's items, each with its last value and the sessions it came from and
+    was last reviewed in (tracker/slots.py), reading only those rows."""
+    later_ids, recent_ids, previous_start = _neighbours(db, session, theme_window)
+    current = _current_decisions(session)
+    threads = tuple(session.kind_spec.carries if session.kind else THREADS)
+    parts, built = _carry_statement(threads)
+    found = slots.read(db, parts, built, {
+        "patient_id": session.patient_id, "session_id": session.id,
+        "starts_at": session.starts_at, "recent_ids": recent_ids,
+        **{f"current_{thread}": list(current[thread]) for thread in threads}})
+    decided_later = _decided_in(db, later_ids)
+    carry = Carry(previous_start=previous_start)
+    for thread, rows in zip(threads, found, strict=True):
+        rows = [row for row in rows if row[0].first_session_id not in later_ids]
+        setattr(carry, thread, [
+            CarriedItem(record=item, origin=origin, last=last, last_session=last_session,
+                        current=current[thread].get(item.id),
+                        decided_later=item.id in decided_later[thread])
+            for item, last, origin, last_session in rows
+            if item.first_session_id != session.id])
+        setattr(carry, f"added_{thread}",
+                [row[0] for row in rows if row[0].first_session_id == session.id])
+    # A version made by "modify" here is shown with the review of the one it replaces.
+    modified_into = {r.new_strategy_id for r in current["strategies"].values()}
+    carry.added_strategies = [s for s in carry.added_strategies if s.id not in modified_into]
     return carry
 
 
-def _neighbours(db: Session, session: TherapySession, window: int) -> tuple[list[int], list[int]]:
-    """The ids of the patient's sessions after `session`, and of the last `window` before it
-    (newest first), in one statement."""
+def _neighbours(db: Session, session: TherapySession, window: int):
+    """The ids of the patient's sessions after `session`, of the last `window` before it
+    (newest first), and the start of the last one before it, in one statement."""
     mine = (TherapySession.patient_id == session.patient_id) & (TherapySession.id != session.id)
     before = (TherapySession.starts_at < session.starts_at) | (
         (TherapySession.starts_at == session.starts_at) & (TherapySession.id < session.id))
-    recent = (select(TherapySession.id, literal(False).label("later")).where(mine, before)
+    recent = (select(TherapySession.id, literal(False).label("later"), TherapySession.starts_at)
+              .where(mine, before)
               .order_by(TherapySession.starts_at.desc(), TherapySession.id.desc())
-              .limit(window).subquery())
+              .limit(max(window, 1)).subquery())  # The last one's start even with no window.
     rows = db.execute(union_all(
-        select(TherapySession.id, literal(True).label("later")).where(mine, ~before),
-        select(recent.c.id, recent.c.later))).all()
-    return [i for i, later in rows if later], [i for i, later in rows if not later]
+        select(TherapySession.id, literal(True).label("later"), TherapySession.starts_at)
+        .where(mine, ~before),
+        select(recent.c.id, recent.c.later, recent.c.starts_at))).all()
+    earlier = [(i, starts_at) for i, later, starts_at in rows if not later]
+    return ([i for i, later, _ in rows if later], [i for i, _ in earlier][:window],
+            max((starts_at for _, starts_at in earlier), default=None))
 
 
-@dataclass
-class _Scope:
-    """What every thread's carry-forward needs to know about the session and its history."""
-
-    session: TherapySession
-    current: dict[str, dict[int, Any]]  # This session's own decisions.
-    later_ids: list[int]
-    recent_ids: list[int]  # The last few sessions before it (the theme window).
-
-    def split(self, db: Session, records, row_model, item_column, thread: str):
-        return _split(db, records, row_model, item_column, self.session,
-                      self.current[thread], self.later_ids)
+# thread: its items, the rows that review them in sessions, the item's column in those rows
+_THREADS = {"strategies": (Strategy, StrategyReview, StrategyReview.strategy_id),
+            "beliefs": (Belief, BeliefRating, BeliefRating.belief_id),
+            "themes": (Theme, ThemeMention, ThemeMention.theme_id)}
+PATIENT_ID, SESSION_ID, STARTS_AT = (bindparam("patient_id"), bindparam("session_id"),
+                                     bindparam("starts_at"))
 
 
-def _carry_strategies(db: Session, carry: Carry, scope: _Scope) -> None:
-    current = scope.current["strategy"]
-    strategies = db.scalars(
-        select(Strategy).options(joinedload(Strategy.replaces))
-        .where(Strategy.patient_id == scope.session.patient_id,
-               or_(Strategy.status.in_(("active", "paused")),
-                   Strategy.first_session_id == scope.session.id,
-                   Strategy.id.in_(list(current))))
-        .order_by(Strategy.id)
-    ).all()
-    modified_into = {r.new_strategy_id for r in current.values()}
-    carry.strategies, added = scope.split(db, strategies, StrategyReview,
-                                          StrategyReview.strategy_id, "strategy")
-    # A version made by "modify" here is shown with the review of the one it replaces.
-    carry.added_strategies = [s for s in added if s.id not in modified_into]
+def _open(thread: str):
+    """Which of the patient's items a session reviews: open ones (for themes, raised in the
+    last few sessions), those it added and those it already decided on."""
+    item = _THREADS[thread][0]
+    if thread == "strategies":
+        still_open = item.status.in_(("active", "paused"))
+    elif thread == "beliefs":
+        still_open = item.status != "integrated"
+    else:
+        recent = bindparam("recent_ids", expanding=True)
+        raised_recently = select(ThemeMention.theme_id).where(
+            ThemeMention.session_id.in_(recent), ThemeMention.decision != "skip")
+        still_open = (item.status == "open") & (item.id.in_(raised_recently)
+                                                | item.first_session_id.in_(recent))
+    return (item.patient_id == PATIENT_ID) & (
+        (item.first_session_id == SESSION_ID) | still_open
+        | item.id.in_(bindparam(f"current_{thread}", expanding=True)))
 
 
-def _carry_beliefs(db: Session, carry: Carry, scope: _Scope) -> None:
-    beliefs = db.scalars(
-        select(Belief).where(Belief.patient_id == scope.session.patient_id,
-                             or_(Belief.status != "integrated",
-                                 Belief.first_session_id == scope.session.id,
-                                 Belief.id.in_(list(scope.current["belief"]))))
-        .order_by(Belief.id)
-    ).all()
-    carry.beliefs, carry.added_beliefs = scope.split(db, beliefs, BeliefRating,
-                                                     BeliefRating.belief_id, "belief")
+def _latest(thread: str):
+    """The id of the item's latest non-skipped row from a session before this one: the
+    patient's sessions are walked back from it by their (patient, start) index until one
+    has such a row, usually the last one (a ranking of every row of the item grew with its
+    history)."""
+    item, model, item_column = _THREADS[thread]
+    row = aliased(model)
+    return (
+        select(row.id).select_from(TherapySession)
+        .join(row, (row.session_id == TherapySession.id)
+              & (getattr(row, item_column.key) == item.id))
+        .where(TherapySession.patient_id == PATIENT_ID, row.decision != "skip",
+               TherapySession.id != SESSION_ID,
+               (TherapySession.starts_at < STARTS_AT)
+               | ((TherapySession.starts_at == STARTS_AT) & (TherapySession.id < SESSION_ID)))
+        .order_by(TherapySession.starts_at.desc(), TherapySession.id.desc())
+        .limit(1).correlate(item).scalar_subquery())
 
 
-def _carry_themes(db: Session, carry: Carry, scope: _Scope) -> None:
-    raised_recently = select(ThemeMention.theme_id).where(
-        ThemeMention.session_id.in_(scope.recent_ids), ThemeMention.decision != "skip")
-    themes = db.scalars(
-        select(Theme).where(
-            Theme.patient_id == scope.session.patient_id,
-            or_(Theme.first_session_id == scope.session.id,
-                Theme.id.in_(list(scope.current["theme"])),
-                (Theme.status == "open") & (Theme.id.in_(raised_recently)
-                                            | Theme.first_session_id.in_(scope.recent_ids))))
-        .order_by(Theme.id)
-    ).all()
-    carry.themes, carry.added_themes = scope.split(db, themes, ThemeMention,
-                                                   ThemeMention.theme_id, "theme")
+def _part(thread: str) -> slots.Part:
+    item, model, _ = _THREADS[thread]
+    origin = aliased(TherapySession, name=f"{thread}_origin")
+    last_session = aliased(TherapySession, name=f"{thread}_last")
+    return slots.Part(
+        ((item, lambda: _open(thread)), (model, lambda: model.id == _latest(thread)),
+         (origin, lambda: origin.id == item.first_session_id),
+         (last_session, lambda: last_session.id == model.session_id)),
+        options=(joinedload(Strategy.replaces),) if thread == "strategies" else (),
+        order_by=(item.id,))
 
 
-_CARRIERS = {"strategies": _carry_strategies, "beliefs": _carry_beliefs,
-             "themes": _carry_themes}
-
-
-def _split(db: Session, records, row_model, item_column, session: TherapySession,
-           decided_here: dict[int, Any], later_ids: list[int]) -> tuple[list[CarriedItem], list]:
-    """One thread's records as (carried items, records added in this session), leaving out
-    what first appeared in a later session. Two queries."""
-    records = [r for r in records if r.first_session_id not in later_ids]
-    last = _latest_before(db, row_model, item_column, [r.id for r in records], session)
-    decided_later = _decided_in(db, row_model, item_column, later_ids)
-    carried = [_item(r, last, decided_here, decided_later) for r in records
-               if r.first_session_id != session.id]
-    added = [r for r in records if r.first_session_id == session.id]
-    return carried, added
+@functools.cache
+def _carry_statement(threads: tuple[str, ...]):
+    """The parts and the statement for these threads, built once (making it costs more than
+    running it)."""
+    parts = [_part(thread) for thread in threads]
+    return parts, slots.statement(parts)
 
 
 def _current_decisions(session: TherapySession) -> dict[str, dict[int, Any]]:
     """This session's own decisions, keyed by the item's id (from loaded collections)."""
     return {
-        "strategy": {r.strategy_id: r for r in session.strategy_reviews},
-        "belief": {r.belief_id: r for r in session.belief_ratings},
-        "theme": {m.theme_id: m for m in session.theme_mentions},
+        "strategies": {r.strategy_id: r for r in session.strategy_reviews},
+        "beliefs": {r.belief_id: r for r in session.belief_ratings},
+        "themes": {m.theme_id: m for m in session.theme_mentions},
     }
 
 
-def _latest_before(db: Session, model, item_column, item_ids: list[int],
-                   session: TherapySession) -> dict[int, Any]:
-    """For each item, its latest non-skipped row from a session before `session`: for each,
-    the patient's sessions are walked back from `session` by their (patient, start) index
-    until one has such a row, which is usually the last one (a ranking of every row of the
-    item, as before, grew with its history)."""
-    if not item_ids:
-        return {}
-    rows = db.scalars(_latest_statement(model, item_column), {
-        "patient_id": session.patient_id, "session_id": session.id,
-        "starts_at": session.starts_at, "item_ids": item_ids}).all()
-    return {getattr(row, item_column.key): row for row in rows}
-
-
-@functools.cache
-def _latest_statement(model, item_column):
-    """_latest_before's statement for one thread, built once (making it costs more than
-    running it)."""
-    items = next(iter(item_column.foreign_keys)).column.table  # strategies, beliefs, themes
-    starts_at, session_id = bindparam("starts_at"), bindparam("session_id")
-    latest = (
-        select(model.id).select_from(TherapySession)
-        .join(model, (model.session_id == TherapySession.id) & (item_column == items.c.id))
-        .where(TherapySession.patient_id == bindparam("patient_id"),
-               model.decision != "skip", TherapySession.id != session_id,
-               (TherapySession.starts_at < starts_at)
-               | ((TherapySession.starts_at == starts_at) & (TherapySession.id < session_id)))
-        .order_by(TherapySession.starts_at.desc(), TherapySession.id.desc())
-        .limit(1).correlate(items).scalar_subquery()
-    )
-    return select(model).where(model.id.in_(
-        select(latest).select_from(items)
-        .where(items.c.id.in_(bindparam("item_ids", expanding=True)))))
-
-
-def _decided_in(db: Session, model, item_column, session_ids: list[int]) -> set[int]:
-    """Items with a decision (not "skip") in any of these sessions."""
-    if not session_ids:
-        return set()
-    return set(db.scalars(select(item_column).where(model.session_id.in_(session_ids),
-                                                    model.decision != "skip")))
-
-
-def _item(record, last: dict[int, Any], current: dict[int, Any],
-          decided_later: set[int]) -> CarriedItem:
-    """The item without its sessions (origin, last_session): carry_for loads them at once."""
-    return CarriedItem(
-        record=record,
-        last=last.get(record.id),
-        current=current.get(record.id),
-        decided_later=record.id in decided_later,
-    )
+def _decided_in(db: Session, session_ids: list[int]) -> dict[str, set[int]]:
+    """Each thread's items with a decision (not "skip") in any of these sessions, in one
+    statement."""
+    decided: dict[str, set[int]] = {thread: set() for thread in _THREADS}
+    if session_ids:
+        for thread, item_id in db.execute(union_all(*(
+                select(literal(thread), column).where(model.session_id.in_(session_ids),
+                                                      model.decision != "skip")
+                for thread, (_, model, column) in _THREADS.items()))):
+            decided[thread].add(item_id)
+    return decided
