@@ -76,7 +76,7 @@ def recent(db: Session, patient: Patient, *, course_id: int | None, now: datetim
     since = sessions[0].starts_at.date() if total > len(sessions) else None
     last = (SessionLine(first.last_id, first.last_kind, first.last_at, first.last_status)
             if first is not None and first.last_id is not None else None)
-    measures, open_flags = _questionnaires(run(q.questionnaires(),
+    measures, open_flags = scored_questionnaires(run(q.questionnaires(),
                                                {**params, "since": since or date.min}), since)
     threads = _threads(run(q.THREAD_ROWS, {**params, "ids": [s.id for s in sessions]})
                        if sessions else [])
@@ -91,7 +91,7 @@ def recent(db: Session, patient: Patient, *, course_id: int | None, now: datetim
         total_sessions=total, since=since)
 
 
-def _questionnaires(rows, since: date | None
+def scored_questionnaires(rows, since: date | None
                     ) -> tuple[dict[str, list[ScoredResponse]], list[Answered]]:
     """The course's questionnaires by instrument, scored against its baseline: all of them,
     or those from `since` on and the baseline; and the open safety flags."""

@@ -15,12 +15,16 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    func,
+    or_,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from tracker.db import Base, UTCDateTime, one_of, utcnow
 from tracker.sealing import EncryptedJSON, EncryptedText, encrypted
-from tracker.sessions.kinds import KIND_CODES, SessionKind, get_kind
+from tracker.sessions.kinds import DOSING_CODES, KIND_CODES, SessionKind, get_kind
 
 if TYPE_CHECKING:
     from tracker.auth.models import User
@@ -111,6 +115,23 @@ class TherapySession(Base):
 
     def __repr__(self) -> str:
         return f"<TherapySession id={self.id} patient_id={self.patient_id}>"
+
+
+def _dose_number():
+    """A dosing session's number among its course's doses (by start, then id), counted by
+    the (course, kind, start) index."""
+    counted = TherapySession.__table__.alias("counted")
+    return column_property(
+        select(func.count()).where(
+            counted.c.course_id == TherapySession.course_id, counted.c.kind.in_(DOSING_CODES),
+            or_(counted.c.starts_at < TherapySession.starts_at,
+                and_(counted.c.starts_at == TherapySession.starts_at,
+                     counted.c.id <= TherapySession.id)))
+        .correlate_except(counted).scalar_subquery(), deferred=True)
+
+
+# Deferred: read only where a query asks for it (undefer), as the brief does.
+TherapySession.dose_number = _dose_number()
 
 
 class PsychotherapyNote(Base):
