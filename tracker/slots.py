@@ -45,9 +45,9 @@ def statement(parts: list[Part]) -> Select:
     slots = union_all(*numbers).subquery("slots")
     joined, entities, options, order = slots, [], [], [slots.c.slot]
     for n, part in enumerate(parts, start=1):
-        for position, (entity, condition) in enumerate(part.joins):
-            on = and_(slots.c.slot == n, condition()) if position == 0 else condition()
-            joined = joined.outerjoin(entity, on)
+        for entity, condition in part.joins:
+            # Every join of the part on its slot: nothing of it is read for another's rows.
+            joined = joined.outerjoin(entity, and_(slots.c.slot == n, condition()))
         entities.extend(part.entities)
         options.extend(part.options)
         order.extend(part.order_by)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, literal, select, union_all
+from sqlalchemy import bindparam, case, literal, select, union_all
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from tracker import slots
@@ -171,7 +171,10 @@ def _part(thread: str) -> slots.Part:
     origin = aliased(TherapySession, name=f"{thread}_origin")
     last_session = aliased(TherapySession, name=f"{thread}_last")
     return slots.Part(
-        ((item, lambda: _open(thread)), (model, lambda: model.id == _latest(thread)),
+        # CASE: the walk back runs for the part's own items only, not for the NULL item of
+        # every other part's rows (which found no row and walked the whole history).
+        ((item, lambda: _open(thread)),
+         (model, lambda: model.id == case((item.id.is_not(None), _latest(thread)))),
          (origin, lambda: origin.id == item.first_session_id),
          (last_session, lambda: last_session.id == model.session_id)),
         options=(joinedload(Strategy.replaces),) if thread == "strategies" else (),
