@@ -105,15 +105,17 @@ def _neighbours(db: Session, session: TherapySession, window: int):
     """The ids of the patient's sessions after `session`, of the last `window` before it
     (newest first), and the start of the last one before it, in one statement."""
     mine = (TherapySession.patient_id == session.patient_id) & (TherapySession.id != session.id)
-    before = (TherapySession.starts_at < session.starts_at) | (
-        (TherapySession.starts_at == session.starts_at) & (TherapySession.id < session.id))
+    # Before and after it, each said as a range of the (patient, start) index.
+    starts_at, at = TherapySession.starts_at, TherapySession.starts_at == session.starts_at
+    before = (starts_at <= session.starts_at) & ~(at & (TherapySession.id > session.id))
+    after = (starts_at >= session.starts_at) & ~(at & (TherapySession.id < session.id))
     recent = (select(TherapySession.id, literal(False).label("later"), TherapySession.starts_at)
               .where(mine, before)
               .order_by(TherapySession.starts_at.desc(), TherapySession.id.desc())
               .limit(max(window, 1)).subquery())  # The last one's start even with no window.
     rows = db.execute(union_all(
         select(TherapySession.id, literal(True).label("later"), TherapySession.starts_at)
-        .where(mine, ~before),
+        .where(mine, after),
         select(recent.c.id, recent.c.later, recent.c.starts_at))).all()
     earlier = [(i, starts_at) for i, later, starts_at in rows if not later]
     return ([i for i, later, _ in rows if later], [i for i, _ in earlier][:window],
@@ -160,8 +162,10 @@ def _latest(thread: str):
               & (getattr(row, item_column.key) == item.id))
         .where(TherapySession.patient_id == PATIENT_ID, row.decision != "skip",
                TherapySession.id != SESSION_ID,
-               (TherapySession.starts_at < STARTS_AT)
-               | ((TherapySession.starts_at == STARTS_AT) & (TherapySession.id < SESSION_ID)))
+               # Before the session, said as a range of the index (an OR of two ranges was
+               # not one: the walk started at the patient's newest session, not at this one).
+               TherapySession.starts_at <= STARTS_AT,
+               ~((TherapySession.starts_at == STARTS_AT) & (TherapySession.id >= SESSION_ID)))
         .order_by(TherapySession.starts_at.desc(), TherapySession.id.desc())
         .limit(1).correlate(item).scalar_subquery())
 
