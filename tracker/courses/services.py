@@ -110,13 +110,10 @@ def whereabouts(db: Session, session: TherapySession, *,
 @functools.cache
 def _whereabouts_statement():
     """The course's doses; the start and the dose number of the dosing session followed."""
-    dosing = aliased(TherapySession)
     counted = aliased(TherapySession)
-    in_course = (counted.course_id == bindparam("course_id")) & counted.kind.in_(DOSING_CODES)
-    doses = select(func.count()).where(in_course).scalar_subquery()
-    up_to = (select(func.count()).where(in_course, (counted.starts_at < dosing.starts_at) | (
-        (counted.starts_at == dosing.starts_at) & (counted.id <= dosing.id)))
-        .correlate(dosing).scalar_subquery())
+    doses = (select(func.count()).where(counted.course_id == bindparam("course_id"),
+                                        counted.kind.in_(DOSING_CODES)).scalar_subquery())
+    dosing = aliased(TherapySession)
     one = select(literal_column("1").label("one")).subquery()
-    return (select(doses, dosing.starts_at, up_to).select_from(one)
+    return (select(doses, dosing.starts_at, dosing.dose_number).select_from(one)
             .outerjoin(dosing, dosing.id == bindparam("follows")))

@@ -105,10 +105,9 @@ def _neighbours(db: Session, session: TherapySession, window: int):
     """The ids of the patient's sessions after `session`, of the last `window` before it
     (newest first), and the start of the last one before it, in one statement."""
     mine = (TherapySession.patient_id == session.patient_id) & (TherapySession.id != session.id)
-    # Before and after it, each said as a range of the (patient, start) index.
-    starts_at, at = TherapySession.starts_at, TherapySession.starts_at == session.starts_at
-    before = (starts_at <= session.starts_at) & ~(at & (TherapySession.id > session.id))
-    after = (starts_at >= session.starts_at) & ~(at & (TherapySession.id < session.id))
+    before = _before(session.starts_at, session.id)
+    after = (TherapySession.starts_at >= session.starts_at) & ~(  # ~before, as a range too.
+        (TherapySession.starts_at == session.starts_at) & (TherapySession.id < session.id))
     recent = (select(TherapySession.id, literal(False).label("later"), TherapySession.starts_at)
               .where(mine, before)
               .order_by(TherapySession.starts_at.desc(), TherapySession.id.desc())
@@ -120,6 +119,15 @@ def _neighbours(db: Session, session: TherapySession, window: int):
     earlier = [(i, starts_at) for i, later, starts_at in rows if not later]
     return ([i for i, later, _ in rows if later], [i for i, _ in earlier][:window],
             max((starts_at for _, starts_at in earlier), default=None))
+
+
+def _before(starts_at, session_id):
+    """The patient's sessions before the one at `starts_at` with id `session_id` (values or
+    bind parameters), said as a range of the (patient, start) index: an OR of two ranges
+    (earlier, or as early with a smaller id) was none, and a walk back started at the
+    patient's newest session, not at this one."""
+    return (TherapySession.starts_at <= starts_at) & ~(
+        (TherapySession.starts_at == starts_at) & (TherapySession.id >= session_id))
 
 
 # thread: its items, the rows that review them in sessions, the item's column in those rows
@@ -161,11 +169,7 @@ def _latest(thread: str):
         .join(row, (row.session_id == TherapySession.id)
               & (getattr(row, item_column.key) == item.id))
         .where(TherapySession.patient_id == PATIENT_ID, row.decision != "skip",
-               TherapySession.id != SESSION_ID,
-               # Before the session, said as a range of the index (an OR of two ranges was
-               # not one: the walk started at the patient's newest session, not at this one).
-               TherapySession.starts_at <= STARTS_AT,
-               ~((TherapySession.starts_at == STARTS_AT) & (TherapySession.id >= SESSION_ID)))
+               TherapySession.id != SESSION_ID, _before(STARTS_AT, SESSION_ID))
         .order_by(TherapySession.starts_at.desc(), TherapySession.id.desc())
         .limit(1).correlate(item).scalar_subquery())
 
