@@ -93,6 +93,7 @@ def measure(label: str, seed: int, names: list[str], k: int, warm_up: int) -> di
         out = Path(folder) / "callgrind.out"
         done = subprocess.run(  # noqa: S603
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",  # noqa: S607
+             "--instr-atstart=no",  # Instrumented only around the counted requests.
              "--dump-instr=no", "--dump-line=no", "--separate-threads=yes", sys.executable,
              str(ROOT / "bench" / "instructions_worker.py"), json.dumps(spec)],
             capture_output=True, text=True, cwd=ROOT, env=environment)

@@ -61,10 +61,12 @@ def main() -> None:
         with app.test_request_context():
             apart.flush()  # The K counted requests write no batch (about 1/20 of one each).
         environ = signed_in_environ(app, client, path)
+        requests.bench_start()
         requests.bench_zero()
         for _ in range(k):
             serve(app, environ)
         requests.bench_dump(name.encode())
+        requests.bench_stop()
         print(json.dumps({"page": name, "statements": counted}), flush=True)
     engine.dispose()
 
