@@ -171,8 +171,10 @@ def _figures(log: list[tuple[str, str, float]]) -> dict:
             "p99_ms": round(percentile(times, 0.99), 1), "statuses": statuses}
 
 
-def run(base: str, network: Network, args) -> dict:
-    """The mixed run against the server at `base`; its figures."""
+def run(base: str, network: Network, args, warm_up=None) -> dict:
+    """The mixed run against the server at `base`; its figures. `warm_up`: (seconds,
+    callback), the callback called that long after the start with the requests answered
+    so far."""
     assigned = users(network, args.mixed_users)
     clients = [Client(base) for _ in assigned]
     signing_in = time.perf_counter()
@@ -197,11 +199,16 @@ def run(base: str, network: Network, args) -> dict:
     load_at_start = os.getloadavg()[0]
     started, client_cpu = time.perf_counter(), time.process_time()
     deadline = time.monotonic() + args.mixed_seconds
+    timer = warm_up and threading.Timer(warm_up[0], lambda: warm_up[1](len(log)))
+    if timer:
+        timer.start()
     _together([(_work, (client, caseload, random.Random(args.seed * 1000 + user),
                         args.mixed_think, deadline))
                for user, (client, (_, caseload)) in enumerate(zip(clients, assigned,
                                                                   strict=True))])
     duration, client_cpu = time.perf_counter() - started, time.process_time() - client_cpu
+    if timer:
+        timer.cancel()
     return {"users": len(assigned), "therapists": len({email for email, _ in assigned}),
             "seconds": round(duration, 1), "think_seconds": args.mixed_think,
             "sign_in_seconds": sign_in_seconds, "client_cpu_seconds": round(client_cpu, 1),

@@ -50,8 +50,11 @@ def noisy(result: dict) -> list[str]:
               f"{mixed['load_average_1min']['start']} at the start, "
               f"{mixed['load_average_1min']['end']} at the end.",
               "", f"Worker memory (PSS): largest {memory['largest_mib']} MiB (budget ≤ 70); "
-              f"growth {memory['growth_mib_per_10000_requests']} MiB per 10,000 requests of a "
-              f"worker (budget < 5)."]
+              f"after the mixed run's warm-up, the most a worker grew: {memory['growth_mib']} "
+              f"MiB over the server's {memory['requests']} requests, "
+              f"{memory['growth_mib_per_10000_requests']} MiB per 10,000 (budget < 5; "
+              f"{memory['growth_mib_per_10000_requests_of_a_worker']} per 10,000 of a "
+              f"worker's own share)."]
     return lines
 
 

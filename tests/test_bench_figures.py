@@ -34,13 +34,20 @@ def test_verdicts_name_each_missed_budget():
         "brief: history 1000 / history 10 = 1.6 > 1.5"]
 
 
-def test_memory_growth_is_per_worker_and_per_its_share_of_the_requests():
-    before = {11: 60.0, 12: 61.0}
+def test_memory_growth_is_counted_after_the_warm_up_per_the_servers_requests():
+    before = {11: 50.0, 12: 51.0}  # before the mixed run
+    warm = {11: 60.0, 12: 61.0}  # its first minute: every page and every caseload read once
     after = {11: 61.0, 12: 64.0, 13: 50.0}  # 13: a worker started during the run
-    figures = memory_growth(before, after, requests=20_000)
+    figures = memory_growth(before, warm, after, requests=20_000)
     assert figures["largest_mib"] == 64.0
-    # Worker 12 grew 3 MiB over its share (20,000 / 3 workers) of the requests.
-    assert figures["growth_mib_per_10000_requests"] == 4.5
+    # Worker 12 grew 3 MiB after the warm-up, over the server's 20,000 requests since then;
+    # the 10 MiB of the warm-up itself is not growth.
+    assert figures["growth_mib"] == 3.0
+    assert figures["growth_mib_per_10000_requests"] == 1.5
+    # Shown beside it: per 10,000 of a worker's own share (20,000 / 3 workers).
+    assert figures["growth_mib_per_10000_requests_of_a_worker"] == 4.5
     assert memory_misses(figures) == []
+    assert memory_misses({**figures, "growth_mib_per_10000_requests": 5.5}) == [
+        "worker memory: growth mib per 10000 requests 5.5 > 5"]
     assert memory_misses({**figures, "largest_mib": 71.0}) == [
         "worker memory: largest mib 71.0 > 70"]
