@@ -109,11 +109,11 @@ def memory_growth(before: dict[int, float], warm: dict[int, float], after: dict[
                   requests: int) -> dict:
     """Worker PSS before the mixed run, after its warm-up and at its end (workers are not
     recycled during the benchmark). Growth is the largest of a worker's from the warm-up to
-    the end, per 10,000 of the server's `requests` in that time: measured, a worker grows with
-    the requests the server answers (the data they write), not with its own share of them
-    (one worker: 2.5 MiB over 13,000 requests; five: 2.1 MiB each over 11,000). Per 10,000 of
-    a worker's own share is shown beside it. The warm-up (the first reads of every page and
-    caseload: code paths, templates, each connection's SQLite page cache) is not growth."""
+    the end, per 10,000 of the server's `requests` in that time: a worker was measured to grow
+    with the requests the server answers (the data they write), not with its own share of
+    them (README, "Benchmark"). Per 10,000 of a worker's own share is shown beside it. The
+    warm-up (the first reads of every page and caseload: code paths, templates, each
+    connection's SQLite page cache) is not growth."""
     grown = max((after[pid] - warm[pid] for pid in after if pid in warm), default=0.0)
     share = requests / max(len(after), 1)
     return {"before_mib": sorted(before.values()), "warm_mib": sorted(warm.values()),

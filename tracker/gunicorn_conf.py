@@ -33,8 +33,8 @@ reuse_port = True
 # No control socket in the service account's home (gunicornc is not used; under systemd the
 # home is read-only, ProtectHome).
 control_socket_disable = True
-# Sync workers: each request is short and the database does the waiting. Two per core and
-# one, and at least two, so that one slow request never holds every other; memory is about
+# Sync workers: each request is short and the database does the waiting. 2 per core + 1, at
+# least 2, so that one slow request never holds every other; memory is about
 # 50-65 MiB per worker. On the 2-core benchmark machine 2, 3 and 5 workers answered the same
 # mixed load equally fast (README, "Benchmark"): the cores, not the workers, are the limit.
 workers = int(os.environ.get("GUNICORN_WORKERS", max(2, multiprocessing.cpu_count() * 2 + 1)))

@@ -169,7 +169,7 @@ def _latest(thread: str):
         .join(row, (row.session_id == TherapySession.id)
               & (getattr(row, item_column.key) == item.id))
         .where(TherapySession.patient_id == PATIENT_ID, row.decision != "skip",
-               TherapySession.id != SESSION_ID, _before(STARTS_AT, SESSION_ID))
+               _before(STARTS_AT, SESSION_ID))
         .order_by(TherapySession.starts_at.desc(), TherapySession.id.desc())
         .limit(1).correlate(item).scalar_subquery())
 
